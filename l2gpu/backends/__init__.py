@@ -1,0 +1,67 @@
+"""Backend registry: which kernel implementations exist and which can run here.
+
+``get(None)`` / ``get("auto")`` gives the automatic choice (the ``L2GPU_BACKEND``
+environment variable overrides it); ``get(name)`` gives that backend or raises
+:class:`BackendUnavailableError` saying why it cannot run — never a silent fallback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import cache
+
+from .base import Backend, BackendUnavailableError
+
+
+def _load_numpy() -> Backend:
+    from .numpy_backend import NumpyBackend
+
+    return NumpyBackend()
+
+
+_LOADERS: dict[str, Callable[[], Backend]] = {"numpy": _load_numpy}
+_AUTO_ORDER = ("numpy",)
+
+__all__ = ["Backend", "BackendUnavailableError", "available", "get", "names"]
+
+
+def names() -> tuple[str, ...]:
+    """Every backend this version knows, available here or not."""
+    return tuple(_LOADERS)
+
+
+@cache
+def _instance(name: str) -> Backend:
+    return _LOADERS[name]()
+
+
+def available() -> list[str]:
+    """The backends that can run on this machine, in order of preference."""
+    out = []
+    for name in _LOADERS:
+        try:
+            _instance(name)
+        except BackendUnavailableError:
+            continue
+        out.append(name)
+    return out
+
+
+def get(name: str | Backend | None = None) -> Backend:
+    """The backend called ``name``; ``None`` or ``"auto"`` picks the best that runs here."""
+    if isinstance(name, Backend):
+        return name
+    if name is None or name == "auto":
+        env = os.environ.get("L2GPU_BACKEND", "").strip()
+        if env and env != "auto":
+            return get(env)
+        for candidate in _AUTO_ORDER:
+            try:
+                return _instance(candidate)
+            except BackendUnavailableError:
+                continue
+        raise BackendUnavailableError("no backend can run here")  # numpy always can
+    if name not in _LOADERS:
+        raise ValueError(f"unknown backend {name!r}; known backends: {', '.join(_LOADERS)}")
+    return _instance(name)

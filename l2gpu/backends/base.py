@@ -1,0 +1,95 @@
+"""The backend interface: the hot-path kernels every backend implements.
+
+A backend owns an array type (numpy, jax or cupy arrays) and the kernels over it.
+Kernel arguments and results are backend arrays of canonical ``uint32`` values, laid
+out for vectorization: matrices are column-major ``(cols, rows)``, permutation states
+``(width, batch)``, digests ``(8, count)`` words. Digest words are what RISC Zero's
+``Digest::as_words()`` gives: raw Montgomery words for Poseidon2, the digest bytes read
+as little-endian ``u32`` for SHA-256.
+
+Kernels never modify their inputs. ``asarray`` / ``to_numpy`` are the only transfers;
+everything between stays on the backend's device.
+
+How to implement a backend:
+
+1. Subclass :class:`Backend`, set ``name``, and implement every abstract method.
+2. Add a loader to :mod:`l2gpu.backends` that imports it, or raises
+   :class:`BackendUnavailableError` saying why it cannot run here.
+3. Run the cross-backend tests: every kernel must agree with ``numpy`` bit for bit.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+
+from ..poseidon2 import Poseidon2Params
+
+Array = Any  # the backend's array type
+
+
+class BackendUnavailableError(RuntimeError):
+    """A backend was asked for by name but cannot run on this machine."""
+
+
+class Backend(ABC):
+    """Hot-path kernels over one array library."""
+
+    name: str
+
+    # -- transfers ---------------------------------------------------------------
+    @abstractmethod
+    def asarray(self, host: np.ndarray) -> Array:
+        """Upload a host ``uint32`` array."""
+
+    @abstractmethod
+    def to_numpy(self, array: Array) -> np.ndarray:
+        """Download to a host ``uint32`` array."""
+
+    # -- hashing -----------------------------------------------------------------
+    @abstractmethod
+    def poseidon2_permute(self, states: Array, params: Poseidon2Params) -> Array:
+        """Permute each column of ``states`` (``(width, batch)``)."""
+
+    @abstractmethod
+    def poseidon2_hash_rows(self, matrix: Array, params: Poseidon2Params) -> Array:
+        """RISC Zero's Poseidon2 sponge over each row of ``(cols, rows)`` → ``(8, rows)``."""
+
+    @abstractmethod
+    def poseidon2_hash_pairs(self, left: Array, right: Array, params: Poseidon2Params) -> Array:
+        """Poseidon2 ``hash_pair`` of ``(8, m)`` digest words → ``(8, m)``."""
+
+    @abstractmethod
+    def sha256_compress(self, state: Array, block: Array) -> Array:
+        """The SHA-256 compression of ``(16, m)`` big-endian block words into ``(8, m)`` states."""
+
+    @abstractmethod
+    def sha256_hash_rows(self, matrix: Array) -> Array:
+        """RISC Zero's SHA-256 row hash over each row of ``(cols, rows)`` → ``(8, rows)``."""
+
+    @abstractmethod
+    def sha256_hash_pairs(self, left: Array, right: Array) -> Array:
+        """SHA-256 ``hash_pair`` of ``(8, m)`` digest words → ``(8, m)``."""
+
+    # -- NTT (along the last axis, power-of-two lengths) --------------------------
+    @abstractmethod
+    def interpolate(self, values: Array) -> Array:
+        """Natural-order evaluations on ``⟨ω_n⟩`` → bit-reversed coefficients."""
+
+    @abstractmethod
+    def evaluate(self, coeffs: Array, blowup: int = 1) -> Array:
+        """Bit-reversed coefficients → natural-order evaluations on ``⟨ω_{blowup·n}⟩``."""
+
+    @abstractmethod
+    def zk_shift(self, coeffs: Array) -> Array:
+        """Bit-reversed coefficients of ``f(x)`` → those of ``f(3x)``."""
+
+    @abstractmethod
+    def lde(self, values: Array, blowup: int) -> Array:
+        """Natural-order evaluations on ``⟨ω_n⟩`` → evaluations at ``3·ω_{blowup·n}^i``."""
+
+    @abstractmethod
+    def bit_reverse(self, x: Array) -> Array:
+        """Permute the last axis into bit-reversed order."""

@@ -1,0 +1,142 @@
+"""Merkle trees with RISC Zero's layout.
+
+Leaf ``r`` is the row hash of row ``r`` of a ``rows × cols`` matrix; in heap order
+``node[rows + r]`` is leaf ``r`` and ``node[i] = hash_pair(node[2i], node[2i+1])``; the
+root is ``node[1]``. A commitment publishes the *top layer* — the ``2^k`` nodes of
+the largest layer with ``2^k ≤ queries`` — and openings stop just below it, which saves
+repeating the top of every path in each of the ``queries`` openings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import backends
+from .field import check_array, log2_exact
+from .hashing import Digest, HashSuite, get_suite
+
+__all__ = ["MerkleTree", "Opening", "commit", "root_of_top", "top_layer_size", "verify_opening"]
+
+
+def top_layer_size(rows: int, queries: int) -> int:
+    """``2^top_layer``: the largest ``2^i ≤ queries`` with ``1 ≤ i ≤ log2(rows)``."""
+    log_rows = log2_exact(rows, "rows")
+    if log_rows < 1:
+        raise ValueError("a Merkle tree needs at least 2 rows")
+    if queries < 2:
+        raise ValueError(f"queries must be at least 2, got {queries}")
+    return 1 << min(log_rows, queries.bit_length() - 1)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A row's values (canonical) and its sibling digests, leaf level first."""
+
+    row: int
+    values: np.ndarray  # (cols,) uint32
+    siblings: np.ndarray  # (depth, 8) uint32 words
+
+
+class MerkleTree:
+    """A committed matrix: its layers of digests, from the leaves to the root.
+
+    ``layers[0]`` are the leaves ``(8, rows)`` on the backend; ``layers[-1]`` the root.
+    """
+
+    def __init__(self, columns, suite: HashSuite, backend: backends.Backend, queries: int) -> None:
+        """Commit a column-major ``(cols, rows)`` backend matrix (no input checks)."""
+        self.suite = suite
+        self.backend = backend
+        self.columns = columns
+        self.cols, self.rows = columns.shape
+        self.top_size = top_layer_size(self.rows, queries)
+        layers = [suite.hash_rows(backend, columns)]
+        while layers[-1].shape[1] > 1:
+            layer = layers[-1]
+            layers.append(suite.hash_pairs(backend, layer[:, 0::2], layer[:, 1::2]))
+        self.layers = layers
+        self._host_top = backend.to_numpy(layers[self.depth])
+
+    @property
+    def depth(self) -> int:
+        """Levels from the leaves to the top layer: the length of every opening path."""
+        return (self.rows // self.top_size).bit_length() - 1
+
+    @property
+    def top(self) -> np.ndarray:
+        """The top layer as ``(top_size, 8)`` digest words: what a commitment publishes."""
+        return np.ascontiguousarray(self._host_top.T)
+
+    @property
+    def root(self) -> np.ndarray:
+        """The root digest as 8 words."""
+        return self.backend.to_numpy(self.layers[-1])[:, 0].copy()
+
+    def open(self, row: int) -> Opening:
+        """The values of ``row`` and its path up to the top layer."""
+        if not 0 <= row < self.rows:
+            raise ValueError(f"row {row} out of range for a tree of {self.rows} rows")
+        values = self.backend.to_numpy(self.columns[:, row])
+        siblings = np.empty((self.depth, 8), dtype=np.uint32)
+        for level in range(self.depth):
+            siblings[level] = self.backend.to_numpy(self.layers[level][:, (row >> level) ^ 1])
+        return Opening(row, values, siblings)
+
+
+def root_of_top(top: np.ndarray, suite: str | HashSuite = "poseidon2") -> np.ndarray:
+    """Fold a published top layer ``(top_size, 8)`` down to the root."""
+    s = get_suite(suite)
+    be = backends.get("numpy")
+    layer = np.ascontiguousarray(top.T)
+    while layer.shape[1] > 1:
+        layer = s.hash_pairs(be, layer[:, 0::2], layer[:, 1::2])
+    return layer[:, 0].copy()
+
+
+def commit(
+    matrix: np.ndarray, suite: str = "poseidon2", queries: int = 50, *, backend=None
+) -> MerkleTree:
+    """Commit a ``(rows, cols)`` matrix of canonical ``uint32`` values."""
+    s = get_suite(suite)
+    matrix = check_array(matrix, "matrix", ndim=2)
+    top_layer_size(matrix.shape[0], queries)
+    be = backends.get(backend)
+    return MerkleTree(be.asarray(np.ascontiguousarray(matrix.T)), s, be, queries)
+
+
+def verify_opening(
+    top: np.ndarray,
+    row: int,
+    values: np.ndarray,
+    siblings: np.ndarray,
+    suite: str | HashSuite = "poseidon2",
+) -> bool:
+    """Whether ``values`` with ``siblings`` lead from leaf ``row`` to its node in ``top``.
+
+    ``top`` is the published top layer ``(top_size, 8)``; the tree has
+    ``top_size · 2^len(siblings)`` rows. Returns ``False`` for any mismatch, including
+    a ``row`` out of range; raises ``ValueError`` only for malformed arguments.
+    """
+    s = get_suite(suite)
+    values = check_array(values, "values", ndim=1)
+    siblings = np.asarray(siblings, dtype=np.uint32).reshape(-1, 8)
+    top = np.asarray(top, dtype=np.uint32)
+    if top.ndim != 2 or top.shape[1] != 8:
+        raise ValueError(f"top must have shape (top_size, 8), got {top.shape}")
+    rows = top.shape[0] << siblings.shape[0]
+    if not 0 <= row < rows:
+        return False
+    node = top[row >> siblings.shape[0]]
+    return _climb(s, row, values, siblings) == tuple(int(w) for w in node)
+
+
+def _climb(s: HashSuite, row: int, values: np.ndarray, siblings: np.ndarray) -> Digest:
+    """The node of the top layer that ``values`` and ``siblings`` lead to."""
+    be = backends.get("numpy")
+    cur = np.asarray(s.hash_elems(values), dtype=np.uint32)[:, None]
+    for level, sibling in enumerate(siblings):
+        sib = sibling[:, None]
+        cur = s.hash_pairs(be, sib, cur) if (row >> level) & 1 else s.hash_pairs(be, cur, sib)
+    return tuple(int(w) for w in cur[:, 0])
