@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..field import Fp4
 from ..poseidon2 import Poseidon2Params
 
 Array = Any  # the backend's array type
@@ -93,3 +94,40 @@ class Backend(ABC):
     @abstractmethod
     def bit_reverse(self, x: Array) -> Array:
         """Permute the last axis into bit-reversed order."""
+
+    # -- element-wise field arithmetic -------------------------------------------
+    # Arrays broadcast; a Python ``int`` is a canonical constant. Fp4 arrays have the
+    # component axis first: ``(4, ...)``.
+    @abstractmethod
+    def add(self, a: Array | int, b: Array | int) -> Array:
+        """``a + b`` in BabyBear."""
+
+    @abstractmethod
+    def sub(self, a: Array | int, b: Array | int) -> Array:
+        """``a − b`` in BabyBear."""
+
+    @abstractmethod
+    def mul(self, a: Array | int, b: Array | int) -> Array:
+        """``a · b`` in BabyBear."""
+
+    @abstractmethod
+    def inv(self, a: Array) -> Array:
+        """Element-wise inverse of non-zero elements (batch inversion)."""
+
+    @abstractmethod
+    def ext_mul(self, a: Array, b: Array | Fp4) -> Array:
+        """Fp4 products of ``(4, ...)`` arrays, or of an array by one Fp4 constant."""
+
+    @abstractmethod
+    def roll(self, a: Array, shift: int) -> Array:
+        """Cyclic shift along the last axis: ``out[..., i] = a[..., i − shift]``."""
+
+    @abstractmethod
+    def fri_fold(self, coeffs: Array, mix: Fp4) -> Array:
+        """FRI fold of natural-order Fp4 coefficients ``(4, d)`` → ``(4, d/16)``:
+        ``c'_m = Σ_k mix^k · c_{16m+k}``."""
+
+    @abstractmethod
+    def poly_eval_ext(self, coeffs: Array, point: Fp4) -> np.ndarray:
+        """Polynomials with natural-order base coefficients ``(k, n)`` at an Fp4 point →
+        host ``(k, 4)``."""

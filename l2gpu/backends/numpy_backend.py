@@ -13,7 +13,17 @@ from functools import lru_cache
 import numpy as np
 
 from .. import sha256
-from ..field import MONT_R, MONT_R_INV, ROU_FWD, ROU_REV, P, bit_reverse_indices, powers
+from ..field import (
+    MONT_R,
+    MONT_R_INV,
+    NBETA,
+    ROU_FWD,
+    ROU_REV,
+    Fp4,
+    P,
+    bit_reverse_indices,
+    powers,
+)
 from ..poseidon2 import Poseidon2Params
 from .base import Backend
 
@@ -308,3 +318,99 @@ class NumpyBackend(Backend):
         natural[:, :n] %= _P
         evals = _dft(natural, inverse=False)
         return evals.astype(np.uint32).reshape(*values.shape[:-1], blowup * n)
+
+    # -- element-wise field arithmetic -----------------------------------------------
+    def add(self, a, b) -> np.ndarray:
+        return _reduce_once(_u64(a) + _u64(b)).astype(np.uint32)
+
+    def sub(self, a, b) -> np.ndarray:
+        return _reduce_once(_u64(a) + _P - _u64(b)).astype(np.uint32)
+
+    def mul(self, a, b) -> np.ndarray:
+        return (_u64(a) * _u64(b) % _P).astype(np.uint32)
+
+    def inv(self, a: np.ndarray) -> np.ndarray:
+        flat = a.astype(U64).ravel()
+        if flat.size and not flat.all():
+            raise ValueError("cannot invert zero")
+        return _batch_inverse(flat).astype(np.uint32).reshape(a.shape)
+
+    def ext_mul(self, a: np.ndarray, b) -> np.ndarray:
+        if isinstance(b, Fp4):
+            b = np.array(b.c, dtype=np.uint32).reshape((4,) + (1,) * (a.ndim - 1))
+        return _ext_mul(a.astype(U64), b.astype(U64)).astype(np.uint32)
+
+    def roll(self, a: np.ndarray, shift: int) -> np.ndarray:
+        return np.roll(a, shift, axis=-1)
+
+    def fri_fold(self, coeffs: np.ndarray, mix: Fp4) -> np.ndarray:
+        d = coeffs.shape[-1]
+        blocks = coeffs.reshape(4, d // 16, 16).astype(U64)
+        out = np.zeros((4, d // 16), dtype=U64)
+        power = Fp4.one()
+        for k in range(16):
+            w = np.array(power.c, dtype=U64)[:, None]
+            out = _reduce_once(out + _ext_mul(blocks[:, :, k], w))
+            power = power * mix
+        return out.astype(np.uint32)
+
+    def poly_eval_ext(self, coeffs: np.ndarray, point: Fp4) -> np.ndarray:
+        n = coeffs.shape[-1]
+        pw = _ext_powers(point, n)  # (4, n)
+        c = coeffs.astype(U64)
+        # Σ_j c_j·pw_j per component: each term < P, n < 2^27 terms: no overflow.
+        return np.stack([(c * pw[j] % _P).sum(axis=-1) % _P for j in range(4)], axis=-1).astype(
+            np.uint32
+        )
+
+
+def _u64(x) -> np.ndarray | np.uint64:
+    return U64(x) if isinstance(x, (int, np.integer)) else np.asarray(x).astype(U64)
+
+
+def _ext_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Fp4 product of canonical ``uint64`` ``(4, ...)`` arrays (``x^4 = −11``)."""
+    d: list = [0] * 7
+    for i in range(4):
+        for j in range(4):
+            d[i + j] = d[i + j] + a[i] * b[j] % _P  # at most 4 terms < P: no overflow
+    nb = U64(NBETA)
+    return np.stack(
+        [(d[k] + d[k + 4] % _P * nb) % _P for k in range(3)] + [d[3] % _P]
+    )
+
+
+def _ext_powers(point: Fp4, n: int) -> np.ndarray:
+    """``point^j`` for ``j < n`` as ``(4, n)``, by doubling blocks."""
+    out = np.zeros((4, n), dtype=U64)
+    if n == 0:
+        return out
+    out[0, 0] = 1
+    filled, step = 1, point
+    while filled < n:
+        take = min(filled, n - filled)
+        w = np.array(step.c, dtype=U64)[:, None]
+        out[:, filled : filled + take] = _ext_mul(out[:, :take], w)
+        filled += take
+        step = step * step
+    return out
+
+
+def _batch_inverse(a: np.ndarray) -> np.ndarray:
+    """Inverses of non-zero canonical ``uint64`` values: a product tree, one Fermat
+    inversion at the root, and the tree walked back down (about 3 products each)."""
+    n = a.size
+    size = 1 << max(n - 1, 0).bit_length()
+    level = np.ones(size, dtype=U64)
+    level[:n] = a
+    tree = [level]
+    while level.size > 1:
+        level = level[0::2] * level[1::2] % _P
+        tree.append(level)
+    inv = np.array([pow(int(level[0]), P - 2, P)], dtype=U64)
+    for below in reversed(tree[:-1]):
+        up = np.empty(below.size, dtype=U64)
+        up[0::2] = inv * below[1::2] % _P
+        up[1::2] = inv * below[0::2] % _P
+        inv = up
+    return inv[:n]

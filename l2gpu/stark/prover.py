@@ -1,0 +1,298 @@
+"""The prover: the mirror image of :mod:`l2gpu.stark.verifier`, through backend kernels.
+
+Commit each group (interpolate, zk_shift, expand ×4, Merkle); evaluate the constraints
+on the coset ``3·⟨ω_4n⟩`` and divide by ``x^n − 1``; split the quotient into the 16
+check columns and commit them; evaluate every tap at ``z``; build the DEEP polynomial;
+run FRI; answer the queries. There is no blinding, so the prover is deterministic: the
+same statement gives the same seal on every backend.
+
+It proves whatever trace it is given — checking the witness is the caller's business
+(a bad witness yields a seal the verifier rejects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import backends
+from ..field import ROU_FWD, ROU_REV, P, Fp4, powers
+from ..hashing import HashSuite, get_suite
+from ..merkle import MerkleTree
+from .circuit import Circuit
+from .params import CHECK_SIZE, EXT, FRI_FOLD, FRI_MIN_DEGREE, INV_RATE, QUERIES, REMAP
+from .transcript import SealWriter
+
+PHASES = ("commit", "constraints", "FRI", "queries")
+Progress = Callable[[str], None]
+
+
+def _const(be, c: Fp4):
+    """An Fp4 constant as a ``(4, 1)`` array that broadcasts against ``(4, m)``."""
+    return be.asarray(np.array(c.c, dtype=np.uint32).reshape(EXT, 1))
+
+
+class _CosetOps:
+    """Runs a constraint program on arrays over the coset ``x_i = 3·ω_4n^i``.
+
+    Values are base-field arrays ``(m,)`` (or ``int`` constants); an accumulator is an
+    Fp4 array ``(4, m)`` (``None`` while still zero) with a constant Fp4 multiplier.
+    """
+
+    def __init__(self, be, taps: list, x, poly_mix: Fp4, args: Sequence[Sequence[int]]):
+        self.be, self.taps, self.x, self.poly_mix, self.args = be, taps, x, poly_mix, args
+
+    def const(self, c: int) -> int:
+        return c
+
+    def get(self, i: int):
+        return self.taps[i] if i < len(self.taps) else self.x
+
+    def get_global(self, base: int, offset: int) -> int:
+        return int(self.args[base][offset])
+
+    def add(self, a, b):
+        return (a + b) % P if isinstance(a, int) and isinstance(b, int) else self.be.add(a, b)
+
+    def sub(self, a, b):
+        return (a - b) % P if isinstance(a, int) and isinstance(b, int) else self.be.sub(a, b)
+
+    def mul(self, a, b):
+        return a * b % P if isinstance(a, int) and isinstance(b, int) else self.be.mul(a, b)
+
+    def true(self):
+        return None, Fp4.one()
+
+    def _plus(self, tot, term):
+        return term if tot is None else self.be.add(tot, term)
+
+    def and_eqz(self, acc, value):
+        tot, mul = acc
+        value = value if isinstance(value, int) else value[None]
+        return self._plus(tot, self.be.mul(value, _const(self.be, mul))), mul * self.poly_mix
+
+    def and_cond(self, acc, cond, inner):
+        tot, mul = acc
+        if inner[0] is None:
+            return tot, mul * inner[1]
+        cond = cond if isinstance(cond, int) else cond[None]
+        term = self.be.mul(self.be.ext_mul(inner[0], mul), cond)
+        return self._plus(tot, term), mul * inner[1]
+
+
+def _ext_inv(be, a):
+    """Inverse of an Fp4 array ``(4, m)`` via its norm: ``b = a·ā`` lies in ``Fp[x^2]``
+    (``ā(x) = a(−x)``), and ``(b0 + b2·x^2)(b0 − b2·x^2) = b0^2 + 11·b2^2``."""
+    conj = be.mul(a, _const(be, Fp4((1, P - 1, 1, P - 1))))
+    b = be.ext_mul(a, conj)
+    norm = be.add(be.mul(b[0], b[0]), be.mul(11, be.mul(b[2], b[2])))
+    b_conj = be.mul(b, _const(be, Fp4((1, 0, P - 1, 0))))
+    return be.mul(be.ext_mul(conj, b_conj), be.inv(norm)[None])
+
+
+def prove(
+    circuit: Circuit,
+    trace: Sequence[np.ndarray],
+    globals_: Sequence[Sequence[int]],
+    po2: int,
+    *,
+    suite: str | HashSuite = "poseidon2",
+    backend=None,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """A seal for ``trace`` (one ``(width, 2^po2)`` array per group) and its public values.
+
+    Returns the seal as ``uint32`` words.
+    """
+    be = backends.get(backend)
+    hs = get_suite(suite)
+    report = progress or (lambda phase: None)
+    n = 1 << po2
+    domain = INV_RATE * n
+    log_domain = domain.bit_length() - 1
+    if len(trace) != len(circuit.groups) or len(globals_) != len(circuit.groups):
+        raise ValueError("one trace array and one globals tuple per group")
+    writer = SealWriter(hs)
+
+    # 1. Commit the groups.
+    report("commit")
+    trees: list[MerkleTree] = []
+    coeffs: list[Any] = []  # per group: natural coefficients of g(x) = f(3x)
+    for g, columns, values in zip(circuit.groups, trace, globals_, strict=True):
+        if g.mix_count:
+            raise ValueError(f"group {g.name!r} draws challenges; this prover does not support it")
+        if tuple(columns.shape) != (g.width, n):
+            raise ValueError(f"group {g.name!r} needs shape {(g.width, n)}, got {columns.shape}")
+        if len(values) != g.global_count:
+            raise ValueError(f"group {g.name!r} has {g.global_count} globals, got {len(values)}")
+        if g.global_count:
+            writer.write_elems(values)
+            writer.commit(hs.hash_elems(values))
+        dev = be.asarray(columns)
+        shifted = be.zk_shift(be.interpolate(dev))
+        coeffs.append(be.bit_reverse(shifted))
+        lde = be.evaluate(shifted, INV_RATE)
+        trees.append(_commit(writer, MerkleTree(lde, hs, be, QUERIES)))
+
+    # 2. The constraint quotient on the coset, split into the check columns.
+    report("constraints")
+    poly_mix = writer.random_ext_elem()
+    taps = circuit.taps
+    tap_arrays = [
+        be.roll(trees[r.group].columns[r.column], INV_RATE * b)
+        for r in taps.registers
+        for b in r.backs
+    ]
+    x = be.asarray((powers(ROU_FWD[log_domain], domain) * 3 % P).astype(np.uint32))
+    flat_globals = [int(v) for values in globals_ for v in values]
+    tot = circuit.program.run(_CosetOps(be, tap_arrays, x, poly_mix, [flat_globals, []]))
+    # x_i^n − 1 = 3^n·ω_4^(i mod 4) − 1 takes four values.
+    denom = [(pow(3, n, P) * pow(ROU_FWD[2], k, P) - 1) % P for k in range(4)]
+    inv_denom = np.tile(np.array([pow(d, P - 2, P) for d in denom], np.uint32), n)
+    quotient = be.mul(be.asarray(inv_denom)[None], 0 if tot is None else tot)
+    q = be.bit_reverse(be.interpolate(quotient))  # (4, 4n) natural coefficients of Q(3x)
+    q_host = be.to_numpy(q)
+    check_coeffs = np.empty((CHECK_SIZE, n), dtype=np.uint32)
+    for i in range(INV_RATE):
+        for j in range(EXT):
+            check_coeffs[REMAP[i] + 4 * j] = q_host[j, i::INV_RATE]
+    check_dev = be.asarray(check_coeffs)
+    check_lde = be.evaluate(be.bit_reverse(check_dev), INV_RATE)
+    check_tree = _commit(writer, MerkleTree(check_lde, hs, be, QUERIES))
+
+    # 3. Tap values at z.
+    z = writer.random_ext_elem()
+    back_one = ROU_REV[po2]
+    coeff_u: list[Fp4] = []
+    for r in taps.registers:
+        points = [z * pow(back_one, b, P) for b in r.backs]
+        column = coeffs[r.group][r.column : r.column + 1]
+        values = [Fp4(tuple(int(v) for v in be.poly_eval_ext(column, pt)[0])) for pt in points]
+        coeff_u.extend(_interpolate(points, values))
+    z4 = z**INV_RATE
+    check_at = be.poly_eval_ext(check_dev, z4)
+    coeff_u.extend(Fp4(tuple(int(v) for v in row)) for row in check_at)
+    writer.write_ext_elems(coeff_u)
+    writer.commit(hs.hash_ext_elems(coeff_u))
+
+    # 4. The DEEP polynomial on the unshifted domain.
+    mix = writer.random_ext_elem()
+    deep = _deep(be, circuit, trees, check_tree, coeff_u, z, mix, po2, domain)
+
+    # 5. FRI.
+    report("FRI")
+    fri_trees = _fri_prove(be, writer, hs, deep, n)
+
+    # 6. Queries.
+    report("queries")
+    positions = [writer.random_bits(log_domain) for _ in range(QUERIES)]
+    for pos in positions:
+        for tree in [*trees, check_tree]:
+            _write_opening(writer, tree, pos)
+        for tree in fri_trees:
+            pos %= tree.rows
+            _write_opening(writer, tree, pos)
+    return writer.words()
+
+
+def _commit(writer: SealWriter, tree: MerkleTree) -> MerkleTree:
+    writer.write_digests(tree.top)
+    writer.commit(tuple(int(w) for w in tree.root))
+    return tree
+
+
+def _write_opening(writer: SealWriter, tree: MerkleTree, row: int) -> None:
+    opening = tree.open(row)
+    writer.write_elems(opening.values)
+    writer.write_digests(opening.siblings)
+
+
+def _interpolate(points: Sequence[Fp4], values: Sequence[Fp4]) -> list[Fp4]:
+    """Coefficients (lowest first) of the polynomial of degree < len(points) through them."""
+    k = len(points)
+    coeffs = [Fp4.zero()] * k
+    for i in range(k):
+        basis = [Fp4.one()]  # Π_{j≠i} (x − p_j), lowest first
+        denom = Fp4.one()
+        for j in range(k):
+            if j == i:
+                continue
+            basis = [Fp4.zero(), *basis]
+            for m in range(len(basis) - 1):
+                basis[m] = basis[m] - points[j] * basis[m + 1]
+            denom = denom * (points[i] - points[j])
+        scale = values[i] / denom
+        coeffs = [c + scale * b for c, b in zip(coeffs, basis, strict=True)]
+    return coeffs
+
+
+def _deep(be, circuit, trees, check_tree, coeff_u, z: Fp4, mix: Fp4, po2: int, domain: int):
+    """DEEP values ``(4, domain)`` at ``x_i = ω_domain^i``; of degree ``< n`` for any trace.
+
+    ``Σ_k (Σ_r mix^t·g_r(x) − U_k(x)) / Π_back (x − z·ω_n^-back)`` over the combos, plus
+    ``(Σ_c mix^t·H_c(x) − U_check) / (x − z^4)`` over the check columns.
+    """
+    taps = circuit.taps
+    x = be.asarray(powers(ROU_FWD[domain.bit_length() - 1], domain).astype(np.uint32))
+    back_one = ROU_REV[po2]
+    combo_u = [Fp4.zero()] * (taps.tot_combo_backs + 1)
+    numerators: list[Any] = [None] * (len(taps.combos) + 1)
+    cur = Fp4.one()
+
+    def accumulate(k: int, column, factor: Fp4) -> None:
+        term = be.mul(column[None], _const(be, factor))
+        numerators[k] = term if numerators[k] is None else be.add(numerators[k], term)
+
+    offset = 0
+    for r in taps.registers:
+        begin = taps.combo_begin[r.combo]
+        for i in range(len(r.backs)):
+            combo_u[begin + i] = combo_u[begin + i] + cur * coeff_u[offset + i]
+        offset += len(r.backs)
+        accumulate(r.combo, trees[r.group].columns[r.column], cur)
+        cur = cur * mix
+    for i in range(CHECK_SIZE):
+        combo_u[-1] = combo_u[-1] + cur * coeff_u[taps.num_taps + i]
+        accumulate(len(taps.combos), check_tree.columns[i], cur)
+        cur = cur * mix
+
+    x_ext = be.mul(x[None], _const(be, Fp4.one()))  # x embedded in Fp4: (x, 0, 0, 0)
+    total = None
+    for k, numerator in enumerate(numerators):
+        if k < len(taps.combos):
+            u_coeffs = combo_u[taps.combo_begin[k] : taps.combo_begin[k + 1]]
+            roots = [z * pow(back_one, b, P) for b in taps.combos[k]]
+        else:
+            u_coeffs, roots = [combo_u[-1]], [z**INV_RATE]
+        u_val = be.mul(x_ext, 0)
+        for c in reversed(u_coeffs):  # Horner: U_k(x), an Fp4 polynomial at base points
+            u_val = be.add(be.mul(u_val, x[None]), _const(be, c))
+        divisor = None
+        for root in roots:
+            factor = be.sub(x_ext, _const(be, root))
+            divisor = factor if divisor is None else be.ext_mul(divisor, factor)
+        term = be.ext_mul(be.sub(numerator, u_val), _ext_inv(be, divisor))
+        total = term if total is None else be.add(total, term)
+    return total
+
+
+def _fri_prove(be, writer: SealWriter, hs: HashSuite, evals, degree: int) -> list[MerkleTree]:
+    """Commit, fold and re-evaluate until the degree is at most 256; write the rest."""
+    coeffs = be.bit_reverse(be.interpolate(evals))[:, :degree]  # the top 3/4 are zero
+    domain = INV_RATE * degree
+    trees = []
+    while degree > FRI_MIN_DEGREE:
+        rows = domain // FRI_FOLD
+        matrix = evals.reshape(EXT * FRI_FOLD, rows)
+        trees.append(_commit(writer, MerkleTree(matrix, hs, be, QUERIES)))
+        round_mix = writer.random_ext_elem()
+        coeffs = be.fri_fold(coeffs, round_mix)
+        degree //= FRI_FOLD
+        domain //= FRI_FOLD
+        evals = be.evaluate(be.bit_reverse(coeffs), INV_RATE)
+    final = be.to_numpy(coeffs)
+    writer.write_elems(final.ravel())
+    writer.commit(hs.hash_elems(final.ravel()))
+    return trees
