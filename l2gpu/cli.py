@@ -9,9 +9,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import __version__, backends, merkle
+from . import __version__, api, backends, merkle, risc0
+from .errors import ProofFormatError, VerificationError
 from .field import P
 from .hashing import SUITES
+from .proof import Proof
+from .stark.prover import PHASES
 
 
 def _power_of_two(text: str) -> int:
@@ -57,6 +60,90 @@ def _cmd_commit(args: argparse.Namespace) -> int:
     return 0
 
 
+class _PhaseBar:
+    """A progress bar over the prover's phases, shown once a proof takes a moment."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=len(PHASES), desc="proving", unit="phase", delay=0.5, leave=False)
+        self._started = False
+
+    def __call__(self, phase: str) -> None:
+        if self._started:
+            self._bar.update(1)
+        self._started = True
+        self._bar.set_postfix_str(phase)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _cmd_prove(args: argparse.Namespace) -> int:
+    be = backends.get(args.backend)
+    bar = _PhaseBar()
+    start = time.perf_counter()
+    try:
+        proof = api.prove(args.program, n=args.n, backend=be, suite=args.suite, progress=bar)
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - start
+    data = proof.to_bytes()
+    proof.save(args.output)
+    print(f"fib({args.n}) mod P = {proof.public_outputs['fib_n']}")
+    print(f"steps: {args.n + 2} (n + 2 states)  rows: 2^{proof.po2} = {proof.rows}")
+    print(f"prove time: {elapsed:.3f} s on {be.name} ({proof.rows / elapsed:,.0f} rows/s)")
+    print(f"proof: {args.output} ({len(data):,} bytes, {proof.security_bits} bits conjectured)")
+    return 0
+
+
+def _load(path: str) -> Proof | None:
+    try:
+        return Proof.load(path)
+    except OSError as exc:
+        print(f"l2gpu: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+    except ProofFormatError as exc:
+        print(f"l2gpu: {path} is not a valid proof file: {exc}", file=sys.stderr)
+    return None
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    proof = _load(args.file)
+    if proof is None:
+        return 2
+    start = time.perf_counter()
+    try:
+        api.verify(proof)
+    except VerificationError as exc:
+        print(f"REJECTED: {exc}")
+        return 1
+    elapsed = time.perf_counter() - start
+    ins = ", ".join(f"{k}={v}" for k, v in proof.public_inputs.items())
+    outs = ", ".join(f"{k}={v}" for k, v in proof.public_outputs.items())
+    print(f"VALID: {proof.program}({ins}) -> {outs}  [2^{proof.po2} rows, {elapsed:.3f} s]")
+    return 0
+
+
+def _cmd_verify_risc0(args: argparse.Namespace) -> int:
+    try:
+        with open(args.file, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        print(f"l2gpu: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    try:
+        risc0.verify_seal(data, args.circuit, args.po2, suite=args.suite)
+    except VerificationError as exc:
+        print(f"REJECTED: {exc}")
+        return 1
+    elapsed = time.perf_counter() - start
+    print(
+        f"VALID: RISC Zero {args.circuit} seal, po2 {args.po2} ({len(data):,} bytes, {elapsed:.3f} s)"
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="l2gpu", description=__doc__)
     parser.add_argument("--version", action="version", version=f"l2gpu {__version__}")
@@ -69,6 +156,25 @@ def _parser() -> argparse.ArgumentParser:
     commit.add_argument("--backend", default="auto", help=f"one of {backends.names()} or auto")
     commit.add_argument("--seed", type=int, default=0, help="seed of the random trace")
     commit.set_defaults(run=_cmd_commit)
+
+    prove = sub.add_parser("prove", help="prove a program and write a proof file")
+    prove.add_argument("program", choices=["fibonacci"])
+    prove.add_argument("--n", type=_positive, required=True, help="compute fib(n)")
+    prove.add_argument("-o", "--output", required=True, help="proof file to write")
+    prove.add_argument("--backend", default="auto", help=f"one of {backends.names()} or auto")
+    prove.add_argument("--suite", choices=SUITES, default="poseidon2")
+    prove.set_defaults(run=_cmd_prove)
+
+    verify = sub.add_parser("verify", help="verify a proof file (exit 0 valid, 1 rejected)")
+    verify.add_argument("file")
+    verify.set_defaults(run=_cmd_verify)
+
+    verify_risc0 = sub.add_parser("verify-risc0", help="verify a RISC Zero seal")
+    verify_risc0.add_argument("file")
+    verify_risc0.add_argument("--circuit", choices=sorted(risc0.CIRCUITS), default="hello-m3")
+    verify_risc0.add_argument("--po2", type=int, default=12)
+    verify_risc0.add_argument("--suite", choices=SUITES, default="poseidon2")
+    verify_risc0.set_defaults(run=_cmd_verify_risc0)
     return parser
 
 

@@ -375,9 +375,7 @@ def _ext_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         for j in range(4):
             d[i + j] = d[i + j] + a[i] * b[j] % _P  # at most 4 terms < P: no overflow
     nb = U64(NBETA)
-    return np.stack(
-        [(d[k] + d[k + 4] % _P * nb) % _P for k in range(3)] + [d[3] % _P]
-    )
+    return np.stack([(d[k] + d[k + 4] % _P * nb) % _P for k in range(3)] + [d[3] % _P])
 
 
 def _ext_powers(point: Fp4, n: int) -> np.ndarray:

@@ -1,0 +1,20 @@
+"""The programs l2gpu proves, by name."""
+
+from __future__ import annotations
+
+from .base import Execution, Program
+from .fibonacci import Fibonacci
+from .hello import Hello
+
+PROGRAMS: dict[str, Program] = {p.name: p for p in (Fibonacci(), Hello())}
+
+__all__ = ["PROGRAMS", "Execution", "Program", "get"]
+
+
+def get(name: str | Program) -> Program:
+    """The program called ``name``."""
+    if isinstance(name, Program):
+        return name
+    if name not in PROGRAMS:
+        raise ValueError(f"unknown program {name!r}; known programs: {', '.join(PROGRAMS)}")
+    return PROGRAMS[name]

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..field import P, Fp4
+from ..field import Fp4, P
 
 MAX_DEGREE = 5  # the quotient (degree < 4n) must fit the 4 check pieces of degree < n
 
@@ -110,7 +110,9 @@ class Ops(Protocol):
     def sub(self, a: Any, b: Any) -> Any: ...
     def mul(self, a: Any, b: Any) -> Any: ...
     def and_eqz(self, acc: tuple[Any, Fp4], value: Any) -> tuple[Any, Fp4]: ...
-    def and_cond(self, acc: tuple[Any, Fp4], cond: Any, inner: tuple[Any, Fp4]) -> tuple[Any, Fp4]: ...
+    def and_cond(
+        self, acc: tuple[Any, Fp4], cond: Any, inner: tuple[Any, Fp4]
+    ) -> tuple[Any, Fp4]: ...
     def true(self) -> tuple[Any, Fp4]: ...
 
 
@@ -295,9 +297,7 @@ class ConstraintBuilder:
         if self._degree > MAX_DEGREE:
             raise ValueError(f"constraint degree {self._degree} exceeds {MAX_DEGREE}")
         taps = TapSet.build(self._taps)
-        steps = tuple(
-            ("Get", taps.index(*s[1:])) if s[0] == "Tap" else s for s in self._steps
-        )
+        steps = tuple(("Get", taps.index(*s[1:])) if s[0] == "Tap" else s for s in self._steps)
         return Circuit(name, self.groups, taps, Program(steps, self._acc), self._degree)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import backends
-from ..field import ROU_FWD, ROU_REV, P, Fp4, powers
+from ..field import ROU_FWD, ROU_REV, Fp4, P, powers
 from ..hashing import HashSuite, get_suite
 from ..merkle import MerkleTree
 from .circuit import Circuit
@@ -130,11 +130,9 @@ def prove(
         if g.global_count:
             writer.write_elems(values)
             writer.commit(hs.hash_elems(values))
-        dev = be.asarray(columns)
-        shifted = be.zk_shift(be.interpolate(dev))
-        coeffs.append(be.bit_reverse(shifted))
-        lde = be.evaluate(shifted, INV_RATE)
-        trees.append(_commit(writer, MerkleTree(lde, hs, be, QUERIES)))
+        group_coeffs, tree = commit_columns(be.asarray(columns), hs, be)
+        coeffs.append(group_coeffs)
+        trees.append(_commit(writer, tree))
 
     # 2. The constraint quotient on the coset, split into the check columns.
     report("constraints")
@@ -195,6 +193,17 @@ def prove(
             pos %= tree.rows
             _write_opening(writer, tree, pos)
     return writer.words()
+
+
+def commit_columns(columns, suite: HashSuite, be) -> tuple[Any, MerkleTree]:
+    """Commit a group's ``(width, n)`` trace columns as RISC Zero does.
+
+    Interpolate, zk_shift (``g(x) = f(3x)``), evaluate on ``⟨ω_4n⟩``, Merkle-commit
+    the ``4n`` rows. Returns ``g``'s natural-order coefficients and the tree.
+    """
+    shifted = be.zk_shift(be.interpolate(columns))
+    lde = be.evaluate(shifted, INV_RATE)
+    return be.bit_reverse(shifted), MerkleTree(lde, suite, be, QUERIES)
 
 
 def _commit(writer: SealWriter, tree: MerkleTree) -> MerkleTree:

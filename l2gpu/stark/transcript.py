@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import VerificationError
-from ..field import P, Fp4, from_mont, to_mont
+from ..field import Fp4, P, from_mont, to_mont
 from ..hashing import Digest, HashSuite
 
 
@@ -91,7 +91,9 @@ class SealReader(Transcript):
         raw = self._take(count, what)
         if raw.size and int(raw.max()) >= P:
             bad = int(np.argmax(raw >= P))
-            raise VerificationError(f"{what}: word {self._pos - count + bad} is not a field element")
+            raise VerificationError(
+                f"{what}: word {self._pos - count + bad} is not a field element"
+            )
         return [int(v) for v in from_mont(raw)]
 
     def read_ext_elems(self, count: int, what: str) -> list[Fp4]:
@@ -103,7 +105,9 @@ class SealReader(Transcript):
         digests = [tuple(int(w) for w in row) for row in raw]
         for i, d in enumerate(digests):
             if not self.suite.digest_is_valid(d):
-                raise VerificationError(f"{what}: digest {i} has a word that is not a field element")
+                raise VerificationError(
+                    f"{what}: digest {i} has a word that is not a field element"
+                )
         return digests
 
     def finish(self) -> None:

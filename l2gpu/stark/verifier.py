@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import merkle, ntt
 from ..errors import VerificationError
-from ..field import ROU_FWD, ROU_REV, P, Fp4
+from ..field import ROU_FWD, ROU_REV, Fp4, P
 from ..hashing import Digest, HashSuite, get_suite
 from .circuit import Circuit
 from .params import CHECK_SIZE, EXT, FRI_FOLD, FRI_MIN_DEGREE, INV_RATE, QUERIES, REMAP
@@ -47,7 +47,10 @@ class _Tree:
         values = self.reader.read_elems(self.cols, what)
         siblings = self.reader.read_digests(self.depth, what)
         if not merkle.verify_opening(
-            self.top, row, np.asarray(values, np.uint32), np.asarray(siblings, np.uint32),
+            self.top,
+            row,
+            np.asarray(values, np.uint32),
+            np.asarray(siblings, np.uint32),
             self.reader.suite,
         ):
             raise VerificationError(f"{what}: Merkle opening does not match the committed root")
@@ -167,7 +170,6 @@ def verify(
     return Verified(tuple(globals_), roots)
 
 
-
 def _inverse(x: Fp4, query: int) -> Fp4:
     if x.is_zero():
         raise VerificationError(f"query {query}: the query point hit a tap point")
@@ -192,9 +194,13 @@ def _fri_verify(reader: SealReader, degree: int, inner: Callable[[int, int], Fp4
         for r, (tree, round_mix) in enumerate(rounds):
             quot, group = divmod(pos, tree.rows)
             row = tree.open(group, query)
-            values = [Fp4(tuple(row[j * FRI_FOLD + i] for j in range(EXT))) for i in range(FRI_FOLD)]  # type: ignore[arg-type]
+            values = [
+                Fp4(tuple(row[j * FRI_FOLD + i] for j in range(EXT))) for i in range(FRI_FOLD)
+            ]  # type: ignore[arg-type]
             if values[quot] != goal:
-                raise VerificationError(f"query {query}: FRI round {r} does not match the previous round")
+                raise VerificationError(
+                    f"query {query}: FRI round {r} does not match the previous round"
+                )
             coeffs = _interpolate16(values)
             inv_wk = pow(ROU_REV[(FRI_FOLD * tree.rows).bit_length() - 1], group, P)
             goal = poly_eval(coeffs, round_mix * inv_wk)
