@@ -139,7 +139,8 @@ def _cmd_verify_risc0(args: argparse.Namespace) -> int:
         return 1
     elapsed = time.perf_counter() - start
     print(
-        f"VALID: RISC Zero {args.circuit} seal, po2 {args.po2} ({len(data):,} bytes, {elapsed:.3f} s)"
+        f"VALID: RISC Zero {args.circuit} seal, po2 {args.po2} "
+        f"({len(data):,} bytes, {elapsed:.3f} s)"
     )
     return 0
 
