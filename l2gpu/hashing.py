@@ -36,7 +36,7 @@ class Rng(ABC):
         """A canonical base-field element."""
 
     def random_ext_elem(self) -> Fp4:
-        return Fp4.of(self.random_elem() for _ in range(4))  # type: ignore[arg-type]
+        return Fp4.of(self.random_elem() for _ in range(4))
 
     def random_bits(self, bits: int) -> int:
         """RISC Zero's ``random_bits``: a non-zero draw where possible, masked to ``bits``."""

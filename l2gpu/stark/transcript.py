@@ -98,7 +98,7 @@ class SealReader(Transcript):
 
     def read_ext_elems(self, count: int, what: str) -> list[Fp4]:
         flat = self.read_elems(4 * count, what)
-        return [Fp4.of(flat[4 * i : 4 * i + 4]) for i in range(count)]  # type: ignore[arg-type]
+        return [Fp4.of(flat[4 * i : 4 * i + 4]) for i in range(count)]
 
     def read_digests(self, count: int, what: str) -> list[Digest]:
         raw = self._take(8 * count, what).reshape(count, 8)

@@ -122,7 +122,7 @@ def verify(
     check = Fp4.zero()
     for i in range(EXT):
         for j in range(EXT):
-            basis = Fp4.of(int(k == j) for k in range(4))  # type: ignore[arg-type]
+            basis = Fp4.of(int(k == j) for k in range(4))
             check = check + coeff_u[taps.num_taps + REMAP[i] + 4 * j] * z**i * basis
     check = check * (three_z**n - 1)
     if check != result:
@@ -186,7 +186,7 @@ def _fri_verify(reader: SealReader, degree: int, inner: Callable[[int, int], Fp4
         degree //= FRI_FOLD
     flat = reader.read_elems(EXT * degree, "final FRI coefficients")
     reader.commit(reader.suite.hash_elems(flat))
-    final = [Fp4.of(flat[j * degree + i] for j in range(EXT)) for i in range(degree)]  # type: ignore[arg-type]
+    final = [Fp4.of(flat[j * degree + i] for j in range(EXT)) for i in range(degree)]
     gen = ROU_FWD[domain.bit_length() - 1]
     for query in range(QUERIES):
         pos = reader.random_bits(orig_domain.bit_length() - 1)
@@ -194,7 +194,7 @@ def _fri_verify(reader: SealReader, degree: int, inner: Callable[[int, int], Fp4
         for r, (tree, round_mix) in enumerate(rounds):
             quot, group = divmod(pos, tree.rows)
             row = tree.open(group, query)
-            values = [Fp4.of(row[j * FRI_FOLD + i] for j in range(EXT)) for i in range(FRI_FOLD)]  # type: ignore[arg-type]
+            values = [Fp4.of(row[j * FRI_FOLD + i] for j in range(EXT)) for i in range(FRI_FOLD)]
             if values[quot] != goal:
                 raise VerificationError(
                     f"query {query}: FRI round {r} does not match the previous round"
@@ -211,4 +211,4 @@ def _interpolate16(values: Sequence[Fp4]) -> list[Fp4]:
     """Natural-order coefficients of the polynomial through ``values`` at ``ω_16^i``."""
     comps = np.array([v.c for v in values], dtype=np.uint32).T  # (4, 16)
     natural = ntt.bit_reverse(ntt.interpolate(comps, backend="numpy"), backend="numpy")
-    return [Fp4.of(int(natural[j, i]) for j in range(EXT)) for i in range(len(values))]  # type: ignore[arg-type]
+    return [Fp4.of(int(natural[j, i]) for j in range(EXT)) for i in range(len(values))]
