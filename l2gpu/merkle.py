@@ -15,9 +15,17 @@ import numpy as np
 
 from . import backends
 from .field import check_array, log2_exact
-from .hashing import Digest, HashSuite, get_suite
+from .hashing import HashSuite, get_suite
 
-__all__ = ["MerkleTree", "Opening", "commit", "root_of_top", "top_layer_size", "verify_opening"]
+__all__ = [
+    "MerkleTree",
+    "Opening",
+    "commit",
+    "root_of_top",
+    "top_layer_size",
+    "verify_opening",
+    "verify_openings",
+]
 
 
 def top_layer_size(rows: int, queries: int) -> int:
@@ -119,24 +127,40 @@ def verify_opening(
     ``top_size · 2^len(siblings)`` rows. Returns ``False`` for any mismatch, including
     a ``row`` out of range; raises ``ValueError`` only for malformed arguments.
     """
-    s = get_suite(suite)
     values = check_array(values, "values", ndim=1)
-    siblings = np.asarray(siblings, dtype=np.uint32).reshape(-1, 8)
+    siblings = np.asarray(siblings, dtype=np.uint32).reshape(1, -1, 8)
+    return bool(verify_openings(top, np.array([row]), values[None], siblings, suite)[0])
+
+
+def verify_openings(
+    top: np.ndarray,
+    rows: np.ndarray,
+    values: np.ndarray,
+    siblings: np.ndarray,
+    suite: str | HashSuite = "poseidon2",
+) -> np.ndarray:
+    """:func:`verify_opening` for ``m`` openings at once, hashed as one batch per level.
+
+    ``rows (m,)``, ``values (m, cols)``, ``siblings (m, depth, 8)`` → ``(m,)`` booleans.
+    """
+    s = get_suite(suite)
+    be = backends.get("numpy")
     top = np.asarray(top, dtype=np.uint32)
     if top.ndim != 2 or top.shape[1] != 8:
         raise ValueError(f"top must have shape (top_size, 8), got {top.shape}")
-    rows = top.shape[0] << siblings.shape[0]
-    if not 0 <= row < rows:
-        return False
-    node = top[row >> siblings.shape[0]]
-    return _climb(s, row, values, siblings) == tuple(int(w) for w in node)
-
-
-def _climb(s: HashSuite, row: int, values: np.ndarray, siblings: np.ndarray) -> Digest:
-    """The node of the top layer that ``values`` and ``siblings`` lead to."""
-    be = backends.get("numpy")
-    cur = np.asarray(s.hash_elems(values), dtype=np.uint32)[:, None]
-    for level, sibling in enumerate(siblings):
-        sib = sibling[:, None]
-        cur = s.hash_pairs(be, sib, cur) if (row >> level) & 1 else s.hash_pairs(be, cur, sib)
-    return tuple(int(w) for w in cur[:, 0])
+    rows = np.asarray(rows, dtype=np.int64)
+    values = check_array(values, "values", ndim=2)
+    siblings = np.asarray(siblings, dtype=np.uint32)
+    if siblings.ndim != 3 or siblings.shape[0] != rows.size or siblings.shape[2] != 8:
+        raise ValueError(f"siblings must have shape ({rows.size}, depth, 8), got {siblings.shape}")
+    depth = siblings.shape[1]
+    in_range = (rows >= 0) & (rows < top.shape[0] << depth)
+    idx = np.where(in_range, rows, 0)
+    cur = s.hash_rows(be, np.ascontiguousarray(values.T))  # (8, m)
+    for level in range(depth):
+        sib = np.ascontiguousarray(siblings[:, level].T)
+        right = ((idx >> level) & 1).astype(bool)
+        left_in, right_in = np.where(right, sib, cur), np.where(right, cur, sib)
+        cur = s.hash_pairs(be, left_in, right_in)
+    expected = top[idx >> depth].T
+    return in_range & (cur == expected).all(axis=0)

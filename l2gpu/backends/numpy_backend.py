@@ -52,38 +52,76 @@ def _from_mont(w: np.ndarray) -> np.ndarray:
 # -- Poseidon2 --------------------------------------------------------------------
 
 
-def _sbox(x: np.ndarray) -> np.ndarray:
-    x2 = _mulmod(x, x)
-    x3 = _mulmod(x2, x)
-    x4 = _mulmod(x2, x2)
-    return _mulmod(x3, x4)
+class _Permutation:
+    """Poseidon2 over canonical ``uint64`` states ``(width, batch)``, in place.
 
+    Every operation writes into buffers allocated once per batch shape: fresh
+    temporaries of this size cost more in page faults than the arithmetic.
+    """
 
-def _external(s: np.ndarray, m4: np.ndarray) -> np.ndarray:
-    """``M_EXT``: ``M4`` on each block of 4 cells, plus the sum over blocks."""
-    blocks = s.reshape(-1, 4, s.shape[-1])
-    y = m4[:, 0, None] * blocks[:, 0:1]
-    for k in range(1, 4):
-        y += m4[:, k, None] * blocks[:, k : k + 1]
-    y += y.sum(axis=0)  # entries stay below 2^40: reduce once
-    return (y % _P).reshape(s.shape)
+    def __init__(self, p: Poseidon2Params, batch: int) -> None:
+        w = p.width
+        self.p = p
+        self.m4 = [p.m4[:, k].astype(U64).reshape(1, 4, 1) for k in range(4)]
+        self.diag = p.internal_diag.astype(U64)[:, None]
+        self.full = p.full_round_constants.astype(U64)[:, :, None]
+        self.part = [U64(c) for c in p.partial_round_constants]
+        self.t2 = np.empty((w, batch), U64)
+        self.t3 = np.empty((w, batch), U64)
+        self.y = np.empty((w // 4, 4, batch), U64)
+        self.col = np.empty((1, 4, batch), U64)
+        self.total = np.empty(batch, U64)
+
+    def _sbox(self, x: np.ndarray, t2: np.ndarray, t3: np.ndarray) -> None:
+        """``x ← x^7``."""
+        np.multiply(x, x, out=t2)
+        np.remainder(t2, _P, out=t2)
+        np.multiply(t2, x, out=t3)
+        np.remainder(t3, _P, out=t3)
+        np.multiply(t2, t2, out=t2)
+        np.remainder(t2, _P, out=t2)
+        np.multiply(t3, t2, out=x)
+        np.remainder(x, _P, out=x)
+
+    def _add_constant(self, x: np.ndarray, c, t: np.ndarray) -> None:
+        np.add(x, c, out=x)
+        np.subtract(x, _P, out=t)
+        np.minimum(x, t, out=x)
+
+    def _external(self, s: np.ndarray) -> None:
+        """``M_EXT``: ``M4`` on each block of 4 cells, plus the sum over blocks."""
+        blocks = s.reshape(self.y.shape)
+        y, t = self.y, self.t2.reshape(self.y.shape)
+        np.multiply(blocks[:, 0:1], self.m4[0], out=y)
+        for k in range(1, 4):
+            np.multiply(blocks[:, k : k + 1], self.m4[k], out=t)
+            np.add(y, t, out=y)
+        np.sum(y, axis=0, keepdims=True, out=self.col)
+        np.add(y, self.col, out=y)  # entries stay below 2^40: reduce once
+        np.remainder(y, _P, out=blocks)
+
+    def __call__(self, s: np.ndarray) -> np.ndarray:
+        p = self.p
+        self._external(s)
+        for r in range(p.rounds_full):
+            if r == p.half_full:
+                for c in self.part:
+                    s0, t2, t3 = s[0], self.t2[0], self.t3[0]
+                    self._add_constant(s0, c, t2)
+                    self._sbox(s0, t2, t3)
+                    np.sum(s, axis=0, out=self.total)
+                    np.multiply(s, self.diag, out=s)
+                    np.add(s, self.total, out=s)
+                    np.remainder(s, _P, out=s)
+            self._add_constant(s, self.full[r], self.t2)
+            self._sbox(s, self.t2, self.t3)
+            self._external(s)
+        return s
 
 
 def _permute(s: np.ndarray, p: Poseidon2Params) -> np.ndarray:
-    """Poseidon2 on canonical ``uint64`` states ``(width, batch)``."""
-    m4 = p.m4.astype(U64)
-    diag = p.internal_diag.astype(U64)[:, None]
-    full = p.full_round_constants.astype(U64)[:, :, None]
-    part = p.partial_round_constants.astype(U64)
-    s = _external(s, m4)
-    for r in range(p.half_full):
-        s = _external(_sbox(_reduce_once(s + full[r])), m4)
-    for r in range(p.rounds_partial):
-        s[0] = _sbox(_reduce_once(s[0] + part[r]))
-        s = (s * diag + s.sum(axis=0)) % _P
-    for r in range(p.half_full, p.rounds_full):
-        s = _external(_sbox(_reduce_once(s + full[r])), m4)
-    return s
+    """Poseidon2 on canonical ``uint64`` states ``(width, batch)``, in place."""
+    return _Permutation(p, s.shape[1])(s)
 
 
 def _chunks(n: int):

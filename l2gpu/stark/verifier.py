@@ -31,7 +31,11 @@ def poly_eval(coeffs: Sequence[Fp4], x: Fp4) -> Fp4:
 
 
 class _Tree:
-    """A committed Merkle tree as the verifier sees it: its top layer, read from the seal."""
+    """A committed Merkle tree as the verifier sees it: its top layer, read from the seal.
+
+    Openings are read as the queries come and checked together by :meth:`check`, one
+    hash batch per tree level.
+    """
 
     def __init__(self, reader: SealReader, rows: int, cols: int, what: str) -> None:
         self.reader, self.rows, self.cols, self.what = reader, rows, cols, what
@@ -40,21 +44,34 @@ class _Tree:
         self.top = np.asarray(reader.read_digests(top_size, f"{what} Merkle top"), np.uint32)
         self.root: Digest = tuple(int(w) for w in merkle.root_of_top(self.top, reader.suite))
         reader.commit(self.root)
+        self._opened: list[tuple[int, list[int], list[Digest]]] = []
 
     def open(self, row: int, query: int) -> list[int]:
-        """Read the opening of ``row`` and check it against the top layer."""
+        """Read the opening of ``row``; it is checked by :meth:`check`."""
         what = f"query {query}: {self.what} row {row}"
         values = self.reader.read_elems(self.cols, what)
         siblings = self.reader.read_digests(self.depth, what)
-        if not merkle.verify_opening(
-            self.top,
-            row,
-            np.asarray(values, np.uint32),
-            np.asarray(siblings, np.uint32),
-            self.reader.suite,
-        ):
-            raise VerificationError(f"{what}: Merkle opening does not match the committed root")
+        self._opened.append((row, values, siblings))
         return values
+
+    def check(self) -> None:
+        """Reject unless every opening read so far leads to the committed top layer."""
+        if not self._opened:
+            return
+        rows, values, siblings = zip(*self._opened, strict=True)
+        ok = merkle.verify_openings(
+            self.top,
+            np.array(rows),
+            np.array(values, dtype=np.uint32).reshape(len(rows), self.cols),
+            np.array(siblings, dtype=np.uint32).reshape(len(rows), self.depth, 8),
+            self.reader.suite,
+        )
+        if not ok.all():
+            query = int(np.argmin(ok))
+            raise VerificationError(
+                f"query {query}: {self.what} row {rows[query]}: "
+                "Merkle opening does not match the committed root"
+            )
 
 
 @dataclass(frozen=True)
@@ -165,8 +182,10 @@ def verify(
         return ret + (tot[-1] - combo_u[-1]) * _inverse(x - z**INV_RATE, query)
 
     # 6–7. FRI: the DEEP polynomial has degree < n.
-    _fri_verify(reader, n, deep_value)
+    fri_trees = _fri_verify(reader, n, deep_value)
     reader.finish()
+    for tree in [*trees, check_tree, *fri_trees]:
+        tree.check()
     return Verified(tuple(globals_), roots)
 
 
@@ -176,7 +195,9 @@ def _inverse(x: Fp4, query: int) -> Fp4:
     return x.inv()
 
 
-def _fri_verify(reader: SealReader, degree: int, inner: Callable[[int, int], Fp4]) -> None:
+def _fri_verify(reader: SealReader, degree: int, inner: Callable[[int, int], Fp4]) -> list[_Tree]:
+    """Read the FRI commitments and check every query's folding chain; returns the
+    round trees, whose openings the caller checks."""
     orig_domain = domain = INV_RATE * degree
     rounds: list[tuple[_Tree, Fp4]] = []
     while degree > FRI_MIN_DEGREE:
@@ -205,6 +226,7 @@ def _fri_verify(reader: SealReader, degree: int, inner: Callable[[int, int], Fp4
             pos = group
         if poly_eval(final, Fp4.of(pow(gen, pos, P))) != goal:
             raise VerificationError(f"query {query}: the final FRI polynomial does not match")
+    return [tree for tree, _ in rounds]
 
 
 def _interpolate16(values: Sequence[Fp4]) -> list[Fp4]:
