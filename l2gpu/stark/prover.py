@@ -151,12 +151,10 @@ def prove(
     inv_denom = np.tile(np.array([pow(d, P - 2, P) for d in denom], np.uint32), n)
     quotient = be.mul(be.asarray(inv_denom)[None], 0 if tot is None else tot)
     q = be.bit_reverse(be.interpolate(quotient))  # (4, 4n) natural coefficients of Q(3x)
-    q_host = be.to_numpy(q)
-    check_coeffs = np.empty((CHECK_SIZE, n), dtype=np.uint32)
-    for i in range(INV_RATE):
-        for j in range(EXT):
-            check_coeffs[REMAP[i] + 4 * j] = q_host[j, i::INV_RATE]
-    check_dev = be.asarray(check_coeffs)
+    # Piece i holds coefficients q_{4m+i}; check column REMAP[i] + 4j its component j.
+    # REMAP is its own inverse, so reorder the residues i by REMAP and flatten (j, i).
+    check_dev = q.reshape(EXT, n, INV_RATE)[:, :, list(REMAP)].transpose(0, 2, 1)
+    check_dev = check_dev.reshape(CHECK_SIZE, n)
     check_lde = be.evaluate(be.bit_reverse(check_dev), INV_RATE)
     check_tree = _commit(writer, MerkleTree(check_lde, hs, be, QUERIES))
 
