@@ -13,10 +13,10 @@ How to write a program:
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-import json
 from functools import lru_cache
 from importlib import resources
 
