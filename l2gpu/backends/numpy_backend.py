@@ -30,6 +30,7 @@ from .base import Backend
 U64 = np.uint64
 _P = U64(P)
 _CHUNK = 1 << 12  # batch columns per Poseidon2 / SHA-256 chunk: keeps a state in L2
+_NTT_CHUNK = 1 << 18  # elements per NTT batch chunk
 
 
 def _mulmod(a: np.ndarray, b: np.ndarray | np.uint64) -> np.ndarray:
@@ -212,22 +213,27 @@ def _dif_rows(x: np.ndarray, inverse: bool) -> np.ndarray:
     """Radix-2 DIF along axis 1 of ``(batch, m, L)``: natural in, bit-reversed out, in place.
 
     The butterfly is ``(a, b) → (a + b, (a − b)·w)``; the last stage has ``w = 1``.
+    One scratch buffer serves every stage (fresh temporaries cost page faults).
     """
     batch, m, length = x.shape
     stages = (*_stage_twiddles(m.bit_length() - 1, inverse), None) if m > 1 else ()
+    scratch = np.empty(x.size // 2, dtype=U64)
     for w in stages:
         h = 1 if w is None else w.shape[0]
         v = x.reshape(batch, m // (2 * h), 2, h, length)
         a, b = v[:, :, 0], v[:, :, 1]
-        total = a + b
+        total = scratch.reshape(a.shape)
+        np.add(a, b, out=total)
         np.subtract(a, b, out=b)
         np.add(b, _P, out=b)  # a − b + P, in [1, 2P)
         if w is None:
-            np.minimum(b, b - _P, out=b)
+            np.subtract(b, _P, out=a)
+            np.minimum(b, a, out=b)
         else:
             np.multiply(b, w, out=b)
             np.remainder(b, _P, out=b)
-        np.minimum(total, total - _P, out=a)
+        np.subtract(total, _P, out=a)
+        np.minimum(total, a, out=a)
     return x
 
 
@@ -244,6 +250,14 @@ def _dft(x: np.ndarray, inverse: bool, *, scale: int = 1, bit_reversed: bool = F
     log_n = n.bit_length() - 1
     if log_n == 0:
         return x * U64(scale) % _P
+    rows = max(1, _NTT_CHUNK // n)
+    if batch > rows:  # keep the working set small: a few columns at a time
+        return np.concatenate(
+            [
+                _dft(x[i : i + rows], inverse, scale=scale, bit_reversed=bit_reversed)
+                for i in range(0, batch, rows)
+            ]
+        )
     log_n1 = log_n // 2
     n1, n2 = 1 << log_n1, 1 << (log_n - log_n1)
     a = _dif_rows(x.reshape(batch, n2, n1), inverse)
