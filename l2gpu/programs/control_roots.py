@@ -23,10 +23,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--max-po2", type=int, default=20)
     parser.add_argument("--suite", action="append", default=None, help="poseidon2, sha-256")
+    parser.add_argument("--program", action="append", default=None, help="default: all")
     args = parser.parse_args()
     suites = args.suite or ["poseidon2", "sha-256"]
     table: dict = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
     for name, program in PROGRAMS.items():
+        if args.program and name not in args.program:
+            continue
         for suite in suites:
             entries = table.setdefault(name, {}).setdefault(suite, {})
             for po2 in range(MIN_PO2, args.max_po2 + 1):
@@ -40,6 +43,7 @@ def _write(table: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=TABLE.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         json.dump(table, f, indent=0, sort_keys=True)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, TABLE)
 
 
