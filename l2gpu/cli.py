@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -145,6 +146,21 @@ def _cmd_verify_risc0(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    names = args.backend or None
+    for name in names or []:
+        backends.get(name)  # an unavailable backend asked for by name is an error
+    prove_rows = None if args.no_prove else args.prove_log_rows
+    figures = bench.run(args.log_n, prove_rows, args.repeats, names)
+    if args.json:
+        print(json.dumps([f.as_dict() for f in figures], indent=1))
+    else:
+        print(bench.table(figures))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="l2gpu", description=__doc__)
     parser.add_argument("--version", action="version", version=f"l2gpu {__version__}")
@@ -176,6 +192,15 @@ def _parser() -> argparse.ArgumentParser:
     verify_risc0.add_argument("--po2", type=int, default=12)
     verify_risc0.add_argument("--suite", choices=SUITES, default="poseidon2")
     verify_risc0.set_defaults(run=_cmd_verify_risc0)
+
+    bench = sub.add_parser("bench", help="time kernels and a proof on every backend")
+    bench.add_argument("--log-n", type=int, default=16, help="kernel batch size 2^k")
+    bench.add_argument("--prove-log-rows", type=int, default=16, help="Fibonacci proof rows 2^k")
+    bench.add_argument("--no-prove", action="store_true", help="kernels only")
+    bench.add_argument("--repeats", type=int, default=3, help="steady-state calls (best is kept)")
+    bench.add_argument("--backend", action="append", help="only these backends (repeatable)")
+    bench.add_argument("--json", action="store_true", help="machine-readable output")
+    bench.set_defaults(run=_cmd_bench)
     return parser
 
 
