@@ -90,7 +90,11 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         bar.close()
     elapsed = time.perf_counter() - start
     data = proof.to_bytes()
-    proof.save(args.output)
+    try:
+        proof.save(args.output)
+    except OSError as exc:
+        print(f"l2gpu: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"fib({args.n}) mod P = {proof.public_outputs['fib_n']}")
     print(f"steps: {args.n + 2} (n + 2 states)  rows: 2^{proof.po2} = {proof.rows}")
     print(f"prove time: {elapsed:.3f} s on {be.name} ({proof.rows / elapsed:,.0f} rows/s)")

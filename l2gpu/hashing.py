@@ -178,6 +178,10 @@ class _Sha256Rng(Rng):
         self._used += 1
         return value
 
+    def random_bits(self, bits: int) -> int:
+        """One word, masked (unlike the Poseidon2 RNG's rule)."""
+        return self._random_u32() & ((1 << bits) - 1)
+
     def random_elem(self) -> int:
         value = 0
         for _ in range(6):

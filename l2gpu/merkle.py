@@ -29,13 +29,15 @@ __all__ = [
 
 
 def top_layer_size(rows: int, queries: int) -> int:
-    """``2^top_layer``: the largest ``2^i ≤ queries`` with ``1 ≤ i ≤ log2(rows)``."""
+    """``2^top_layer``: the largest ``2^i ≤ queries`` with ``1 ≤ i < log2(rows)``, else 1.
+
+    As RISC Zero's ``MerkleTreeParams`` (``for i in 1..layers``): the top layer is never
+    the leaves, and is the root itself for trees of 1 or 2 rows or fewer than 2 queries.
+    """
     log_rows = log2_exact(rows, "rows")
-    if log_rows < 1:
-        raise ValueError("a Merkle tree needs at least 2 rows")
-    if queries < 2:
-        raise ValueError(f"queries must be at least 2, got {queries}")
-    return 1 << min(log_rows, queries.bit_length() - 1)
+    if queries < 1:
+        raise ValueError(f"queries must be at least 1, got {queries}")
+    return 1 << max(0, min(log_rows - 1, queries.bit_length() - 1))
 
 
 @dataclass(frozen=True)

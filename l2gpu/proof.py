@@ -54,9 +54,12 @@ _PREFIX = struct.Struct("<8sHI")
 MAX_HEADER = 1 << 16
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Proof:
-    """A statement — program, public inputs and outputs, size — and the seal proving it."""
+    """A statement — program, public inputs and outputs, size — and the seal proving it.
+
+    Two proofs are equal when their files are byte for byte the same.
+    """
 
     program: str
     public_inputs: dict[str, int]
@@ -74,6 +77,12 @@ class Proof:
     @property
     def rows(self) -> int:
         return 1 << self.po2
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Proof) and self.to_bytes() == other.to_bytes()
+
+    def __hash__(self) -> int:
+        return hash(self.to_bytes())
 
     def _header(self) -> bytes:
         header = {
@@ -120,7 +129,7 @@ class Proof:
             po2=header["po2"],
             hash_suite=header["hash_suite"],
             seal=np.frombuffer(body, dtype="<u4").astype(np.uint32),
-            protocol=header["protocol"],
+            protocol=dict(PROTOCOL),
         )
         if proof._header() != raw:
             raise ProofFormatError("header is not in canonical form")
@@ -135,6 +144,7 @@ class Proof:
                 f.write(self.to_bytes())
                 f.flush()
                 os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -148,8 +158,8 @@ class Proof:
 def _parse_header(raw: bytes) -> dict:
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProofFormatError(f"header is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, absurd numbers or nesting
+        raise ProofFormatError(f"header is not valid JSON: {type(exc).__name__}") from None
     if not isinstance(header, dict) or set(header) != _HEADER_KEYS:
         keys = sorted(header) if isinstance(header, dict) else type(header).__name__
         raise ProofFormatError(
