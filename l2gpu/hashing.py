@@ -75,9 +75,13 @@ class HashSuite(ABC):
         """``hash_ext_elem_slice``: each Fp4 element contributes its 4 components in order."""
         return self.hash_elems([c for e in elems for c in e.c])
 
+    def valid_digests(self, words: np.ndarray) -> np.ndarray:
+        """Which digests of ``(..., 8)`` words can be digests of this suite (any word for
+        SHA-256; field elements, ``< P``, for Poseidon2)."""
+        return np.ones(np.shape(words)[:-1], dtype=bool)
+
     def digest_is_valid(self, digest: Sequence[int]) -> bool:
-        """Whether 8 words can be a digest of this suite (all words for SHA-256)."""
-        return len(digest) == 8
+        return len(digest) == 8 and bool(self.valid_digests(np.asarray(digest, np.int64)))
 
 
 class Poseidon2Suite(HashSuite):
@@ -97,8 +101,8 @@ class Poseidon2Suite(HashSuite):
     def rng(self) -> Rng:
         return _Poseidon2Rng(self.params)
 
-    def digest_is_valid(self, digest: Sequence[int]) -> bool:
-        return len(digest) == 8 and all(0 <= w < P for w in digest)
+    def valid_digests(self, words: np.ndarray) -> np.ndarray:
+        return (np.asarray(words) < P).all(axis=-1)
 
 
 class _Poseidon2Rng(Rng):

@@ -143,7 +143,8 @@ def verify_openings(
 ) -> np.ndarray:
     """:func:`verify_opening` for ``m`` openings at once, hashed as one batch per level.
 
-    ``rows (m,)``, ``values (m, cols)``, ``siblings (m, depth, 8)`` → ``(m,)`` booleans.
+    ``rows (m,)``, ``values (m, cols)``, ``siblings (m, depth, 8)`` → ``(m,)`` booleans. A
+    sibling that cannot be a digest of the suite (a Poseidon2 word ``≥ P``) fails.
     """
     s = get_suite(suite)
     be = backends.get("numpy")
@@ -165,4 +166,5 @@ def verify_openings(
         left_in, right_in = np.where(right, sib, cur), np.where(right, cur, sib)
         cur = s.hash_pairs(be, left_in, right_in)
     expected = top[idx >> depth].T
-    return in_range & (cur == expected).all(axis=0)
+    well_formed = s.valid_digests(siblings).all(axis=-1) if depth else True
+    return in_range & well_formed & (cur == expected).all(axis=0)
