@@ -23,6 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from l2gpu import backends, hashing, merkle, poseidon2
+from l2gpu.bench import ready
 from l2gpu.field import P
 
 SEED = 0x1279
@@ -67,18 +68,6 @@ def _words(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.integers(0, 1 << 32, size=shape, dtype=np.uint32)
 
 
-def _ready(out):
-    """Wait until an asynchronous backend (JAX, CuPy) has computed ``out``."""
-    block = getattr(out, "block_until_ready", None)
-    if block is not None:
-        block()
-    elif type(out).__module__.split(".")[0] == "cupy":
-        import cupy
-
-        cupy.cuda.get_current_stream().synchronize()
-    return out
-
-
 def _rate(fn, count: int) -> float:
     """``count`` items over the best per-call wall time of ``fn``.
 
@@ -121,7 +110,7 @@ class Poseidon2Permute:
         self.states = self.be.asarray(_field(rng, (self.p.width, n)))
 
     def _permute(self):
-        return _ready(self.be.poseidon2_permute(self.states, self.p))
+        return ready(self.be.poseidon2_permute(self.states, self.p))
 
     def time_permute(self, param_set, n):
         self._permute()
@@ -153,10 +142,10 @@ class Sha256:
         self.matrix = self.be.asarray(_field(rng, (MATRIX_COLS, n)))
 
     def _compress(self):
-        return _ready(self.be.sha256_compress(self.state, self.block))
+        return ready(self.be.sha256_compress(self.state, self.block))
 
     def _hash_rows(self):
-        return _ready(self.be.sha256_hash_rows(self.matrix))
+        return ready(self.be.sha256_hash_rows(self.matrix))
 
     def time_compress(self, n):
         self._compress()
@@ -192,10 +181,10 @@ class Ntt:
         self.values = self.be.asarray(_field(rng, (cols, n)))
 
     def _interpolate(self):
-        return _ready(self.be.interpolate(self.values))
+        return ready(self.be.interpolate(self.values))
 
     def _evaluate(self):
-        return _ready(self.be.evaluate(self.values))
+        return ready(self.be.evaluate(self.values))
 
     def time_interpolate(self, cols, n):
         self._interpolate()
@@ -227,7 +216,7 @@ class Lde:
         self.values = self.be.asarray(_field(rng, (LDE_COLS, n)))
 
     def _lde(self):
-        return _ready(self.be.lde(self.values, LDE_BLOWUP))
+        return ready(self.be.lde(self.values, LDE_BLOWUP))
 
     def time_lde(self, n):
         self._lde()

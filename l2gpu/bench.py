@@ -34,7 +34,7 @@ class Figure:
         return asdict(self)
 
 
-def _ready(out: object) -> object:
+def ready(out: object) -> object:
     """Wait for an asynchronous result (JAX arrays; CuPy via its stream)."""
     for leaf in out if isinstance(out, (list, tuple)) else (out,):
         block = getattr(leaf, "block_until_ready", None)
@@ -49,12 +49,12 @@ def _ready(out: object) -> object:
 
 def _time(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
     start = time.perf_counter()
-    _ready(fn())
+    ready(fn())
     first = time.perf_counter() - start
     best = first
     for _ in range(repeats):
         start = time.perf_counter()
-        _ready(fn())
+        ready(fn())
         best = min(best, time.perf_counter() - start)
     return first, best
 
