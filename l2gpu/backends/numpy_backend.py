@@ -33,8 +33,14 @@ _CHUNK = 1 << 12  # batch columns per Poseidon2 / SHA-256 chunk: keeps a state i
 _NTT_CHUNK = 1 << 18  # elements per NTT batch chunk
 
 
-def _mulmod(a: np.ndarray, b: np.ndarray | np.uint64) -> np.ndarray:
-    return a * b % _P
+def _mod(x, scratch: np.ndarray | None = None):
+    """``x mod P``, in place for arrays. numpy's ``%`` divides in hardware, while ``//``
+    by a scalar uses libdivide's multiply-shift: ``x − (x // P)·P`` is 2.5× faster."""
+    if not isinstance(x, np.ndarray):
+        return x % _P
+    q = np.floor_divide(x, _P, out=scratch)
+    np.multiply(q, _P, out=q)
+    return np.subtract(x, q, out=x)
 
 
 def _reduce_once(x: np.ndarray) -> np.ndarray:
@@ -43,11 +49,11 @@ def _reduce_once(x: np.ndarray) -> np.ndarray:
 
 
 def _to_mont(x: np.ndarray) -> np.ndarray:
-    return x * U64(MONT_R) % _P
+    return _mod(x * U64(MONT_R))
 
 
 def _from_mont(w: np.ndarray) -> np.ndarray:
-    return w.astype(U64) * U64(MONT_R_INV) % _P
+    return _mod(w.astype(U64) * U64(MONT_R_INV))
 
 
 # -- Poseidon2 --------------------------------------------------------------------
@@ -69,20 +75,21 @@ class _Permutation:
         self.part = [U64(c) for c in p.partial_round_constants]
         self.t2 = np.empty((w, batch), U64)
         self.t3 = np.empty((w, batch), U64)
+        self.q = np.empty((w, batch), U64)
         self.y = np.empty((w // 4, 4, batch), U64)
         self.col = np.empty((1, 4, batch), U64)
         self.total = np.empty(batch, U64)
 
-    def _sbox(self, x: np.ndarray, t2: np.ndarray, t3: np.ndarray) -> None:
+    def _sbox(self, x: np.ndarray, t2: np.ndarray, t3: np.ndarray, q: np.ndarray) -> None:
         """``x ← x^7``."""
         np.multiply(x, x, out=t2)
-        np.remainder(t2, _P, out=t2)
+        _mod(t2, q)
         np.multiply(t2, x, out=t3)
-        np.remainder(t3, _P, out=t3)
+        _mod(t3, q)
         np.multiply(t2, t2, out=t2)
-        np.remainder(t2, _P, out=t2)
+        _mod(t2, q)
         np.multiply(t3, t2, out=x)
-        np.remainder(x, _P, out=x)
+        _mod(x, q)
 
     def _add_constant(self, x: np.ndarray, c, t: np.ndarray) -> None:
         np.add(x, c, out=x)
@@ -99,7 +106,10 @@ class _Permutation:
             np.add(y, t, out=y)
         np.sum(y, axis=0, keepdims=True, out=self.col)
         np.add(y, self.col, out=y)  # entries stay below 2^40: reduce once
-        np.remainder(y, _P, out=blocks)
+        q = self.q.reshape(y.shape)
+        np.floor_divide(y, _P, out=q)
+        np.multiply(q, _P, out=q)
+        np.subtract(y, q, out=blocks)
 
     def __call__(self, s: np.ndarray) -> np.ndarray:
         p = self.p
@@ -109,13 +119,13 @@ class _Permutation:
                 for c in self.part:
                     s0, t2, t3 = s[0], self.t2[0], self.t3[0]
                     self._add_constant(s0, c, t2)
-                    self._sbox(s0, t2, t3)
+                    self._sbox(s0, t2, t3, self.q[0])
                     np.sum(s, axis=0, out=self.total)
                     np.multiply(s, self.diag, out=s)
                     np.add(s, self.total, out=s)
-                    np.remainder(s, _P, out=s)
+                    _mod(s, self.q)
             self._add_constant(s, self.full[r], self.t2)
-            self._sbox(s, self.t2, self.t3)
+            self._sbox(s, self.t2, self.t3, self.q)
             self._external(s)
         return s
 
@@ -182,7 +192,7 @@ def _four_step_twiddles(log_n: int, inverse: bool, scale: int) -> np.ndarray:
     col = np.full(n2, scale, dtype=U64)
     for j1 in range(n1):
         table[:, j1] = col
-        col = col * base % _P
+        col = _mod(col * base)
     return table
 
 
@@ -206,7 +216,7 @@ def _output_order(log_n: int, bit_reversed: bool) -> np.ndarray:
 @lru_cache(maxsize=16)
 def _shift_scale(log_n: int, scale: int) -> np.ndarray:
     """``scale · 3^j`` for ``j < n``: zk_shift and the ``1/n`` of interpolation in one pass."""
-    return powers(3, 1 << log_n) * U64(scale) % _P
+    return _mod(powers(3, 1 << log_n) * U64(scale))
 
 
 def _dif_rows(x: np.ndarray, inverse: bool) -> np.ndarray:
@@ -218,6 +228,7 @@ def _dif_rows(x: np.ndarray, inverse: bool) -> np.ndarray:
     batch, m, length = x.shape
     stages = (*_stage_twiddles(m.bit_length() - 1, inverse), None) if m > 1 else ()
     scratch = np.empty(x.size // 2, dtype=U64)
+    quot = np.empty(x.size // 2, dtype=U64)
     for w in stages:
         h = 1 if w is None else w.shape[0]
         v = x.reshape(batch, m // (2 * h), 2, h, length)
@@ -231,7 +242,7 @@ def _dif_rows(x: np.ndarray, inverse: bool) -> np.ndarray:
             np.minimum(b, a, out=b)
         else:
             np.multiply(b, w, out=b)
-            np.remainder(b, _P, out=b)
+            _mod(b, quot.reshape(b.shape))
         np.subtract(total, _P, out=a)
         np.minimum(total, a, out=a)
     return x
@@ -249,7 +260,7 @@ def _dft(x: np.ndarray, inverse: bool, *, scale: int = 1, bit_reversed: bool = F
     batch, n = x.shape
     log_n = n.bit_length() - 1
     if log_n == 0:
-        return x * U64(scale) % _P
+        return _mod(x * U64(scale))
     rows = max(1, _NTT_CHUNK // n)
     if batch > rows:  # keep the working set small: a few columns at a time
         return np.concatenate(
@@ -263,7 +274,7 @@ def _dft(x: np.ndarray, inverse: bool, *, scale: int = 1, bit_reversed: bool = F
     a = _dif_rows(x.reshape(batch, n2, n1), inverse)
     a = a[:, _bitrev(log_n - log_n1)]  # a[k2, j1]
     a *= _four_step_twiddles(log_n, inverse, scale)
-    a %= _P
+    _mod(a)
     a = np.ascontiguousarray(a.transpose(0, 2, 1))  # a[j1, k2]
     a = _dif_rows(a, inverse).reshape(batch, n)  # a[bitrev(k1), k2]
     return a[:, _output_order(log_n, bit_reversed)]
@@ -352,15 +363,18 @@ class NumpyBackend(Backend):
 
     def evaluate(self, coeffs: np.ndarray, blowup: int = 1) -> np.ndarray:
         n = coeffs.shape[-1]
-        natural = np.zeros((coeffs.size // n, blowup * n), dtype=U64)
-        natural[:, :n] = self.bit_reverse(coeffs.reshape(-1, n))
+        natural = self.bit_reverse(coeffs.reshape(-1, n)).astype(U64)
+        if blowup > 1:  # zero-pad the natural-order coefficients
+            natural = np.concatenate(
+                [natural, np.zeros((natural.shape[0], (blowup - 1) * n), U64)], 1
+            )
         evals = _dft(natural, inverse=False)
         return evals.astype(np.uint32).reshape(*coeffs.shape[:-1], blowup * n)
 
     def zk_shift(self, coeffs: np.ndarray) -> np.ndarray:
         n = coeffs.shape[-1]
         shift = self.bit_reverse(_shift_scale(n.bit_length() - 1, 1))
-        return (coeffs.astype(U64) * shift % _P).astype(np.uint32)
+        return _mod(coeffs.astype(U64) * shift).astype(np.uint32)
 
     def lde(self, values: np.ndarray, blowup: int) -> np.ndarray:
         n = values.shape[-1]
@@ -379,7 +393,7 @@ class NumpyBackend(Backend):
         return _reduce_once(_u64(a) + _P - _u64(b)).astype(np.uint32)
 
     def mul(self, a, b) -> np.ndarray:
-        return (_u64(a) * _u64(b) % _P).astype(np.uint32)
+        return np.asarray(_mod(_u64(a) * _u64(b))).astype(np.uint32)
 
     def inv(self, a: np.ndarray) -> np.ndarray:
         flat = a.astype(U64).ravel()
@@ -411,7 +425,7 @@ class NumpyBackend(Backend):
         pw = _ext_powers(point, n)  # (4, n)
         c = coeffs.astype(U64)
         # Σ_j c_j·pw_j per component: each term < P, n < 2^27 terms: no overflow.
-        return np.stack([(c * pw[j] % _P).sum(axis=-1) % _P for j in range(4)], axis=-1).astype(
+        return np.stack([_mod(_mod(c * pw[j]).sum(axis=-1)) for j in range(4)], axis=-1).astype(
             np.uint32
         )
 
@@ -425,9 +439,9 @@ def _ext_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     d: list = [0] * 7
     for i in range(4):
         for j in range(4):
-            d[i + j] = d[i + j] + a[i] * b[j] % _P  # at most 4 terms < P: no overflow
+            d[i + j] = d[i + j] + _mod(a[i] * b[j])  # at most 4 terms < P: no overflow
     nb = U64(NBETA)
-    return np.stack([(d[k] + d[k + 4] % _P * nb) % _P for k in range(3)] + [d[3] % _P])
+    return np.stack([_mod(d[k] + _mod(d[k + 4]) * nb) for k in range(3)] + [_mod(d[3])])
 
 
 def _ext_powers(point: Fp4, n: int) -> np.ndarray:
@@ -455,12 +469,12 @@ def _batch_inverse(a: np.ndarray) -> np.ndarray:
     level[:n] = a
     tree = [level]
     while level.size > 1:
-        level = level[0::2] * level[1::2] % _P
+        level = _mod(level[0::2] * level[1::2])
         tree.append(level)
     inv = np.array([pow(int(level[0]), P - 2, P)], dtype=U64)
     for below in reversed(tree[:-1]):
         up = np.empty(below.size, dtype=U64)
-        up[0::2] = inv * below[1::2] % _P
-        up[1::2] = inv * below[0::2] % _P
+        up[0::2] = _mod(inv * below[1::2])
+        up[1::2] = _mod(inv * below[0::2])
         inv = up
     return inv[:n]
