@@ -20,8 +20,23 @@ def _load_numpy() -> Backend:
     return NumpyBackend()
 
 
-_LOADERS: dict[str, Callable[[], Backend]] = {"numpy": _load_numpy}
-_AUTO_ORDER = ("numpy",)
+def _load_jax() -> Backend:
+    try:
+        import jax  # noqa: F401
+    except ImportError as err:
+        raise BackendUnavailableError(
+            f"jax is not installed: pip install 'l2gpu[jax]' ({err})"
+        ) from err
+    try:
+        from .jax_backend import JaxBackend
+
+        return JaxBackend()
+    except Exception as err:  # a broken install or no usable device
+        raise BackendUnavailableError(f"jax cannot run here: {err}") from err
+
+
+_LOADERS: dict[str, Callable[[], Backend]] = {"numpy": _load_numpy, "jax": _load_jax}
+_AUTO_ORDER = ("jax", "numpy")
 
 __all__ = ["Backend", "BackendUnavailableError", "available", "get", "names"]
 
@@ -39,7 +54,7 @@ def _instance(name: str) -> Backend:
 def available() -> list[str]:
     """The backends that can run on this machine, in order of preference."""
     out = []
-    for name in _LOADERS:
+    for name in (*_AUTO_ORDER, *(n for n in _LOADERS if n not in _AUTO_ORDER)):
         try:
             _instance(name)
         except BackendUnavailableError:

@@ -1,28 +1,32 @@
 """The JAX backend: every kernel jit-compiled by XLA, for whatever device JAX runs on.
 
-Representation. Arrays are ``uint32`` JAX arrays of canonical values, as everywhere;
+Representation. Arrays are ``uint32`` JAX arrays of canonical values, as everywhere, and
 the arithmetic never leaves 32-bit lanes (the caller's ``jax_enable_x64`` setting is
-neither needed nor touched). A product is Montgomery's ``a·b·2^-32 mod P``, built from
+neither needed nor touched). A product is Montgomery's ``a·b·2^-32 mod P`` built from
 16-bit limbs: the low word is the wrapping ``uint32`` product, the high word comes from
-the limb products, and ``P = 0x78000001`` makes the ``m·P`` half cheap. Constants are
-stored pre-multiplied by ``R = 2^32`` so one Montgomery product by them is an ordinary
-product; Poseidon2 keeps its state in Montgomery form, which is also what RISC Zero's
-digest words are. Sums are reduced lazily where the static bounds allow it
-(:class:`_Lazy`): ``P < 2^31`` leaves one bit of headroom.
+the limb products, and ``P = 0x7800·2^16 + 1`` makes ``⌊m·P / 2^32⌋`` two small products.
+Constants are stored pre-multiplied by ``R = 2^32``, so one Montgomery product by them
+is an ordinary product. Poseidon2 keeps its state in Montgomery form, which is also what
+RISC Zero's digest words are. ``P < 2^31`` leaves one bit of headroom: additions reduce
+with one ``min(x, x − P)``, and chains of them are reduced only where static bounds say
+they could wrap (:class:`_Lazy`).
 
-Kernels. Poseidon2 is one traced permutation (full rounds unrolled, partial rounds in a
-``fori_loop`` over ``(cell 0, other cells)``), SHA-256 a fully unrolled compression.
-On the CPU both run over the batch in cache-sized chunks (``lax.map``); on accelerators
-in one piece. NTTs are radix-2 passes over reshaped views with twiddle tables kept on
-the device (one table per size and direction, strided for the smaller stages):
-interpolation is decimation in frequency (natural in, bit-reversed out, the ``1/n`` or
-coset scale folded into the last pass); evaluation repeats each bit-reversed coefficient
-``blowup`` times and runs the ``log n`` decimation-in-time passes that remain.
+XLA fuses element-wise code into every consumer, recomputing it per output element, so
+the kernels are shaped to make it store what is reused: sums over rows are ``uint32``
+reductions of the 16-bit halves (XLA keeps reductions as fusion roots), and the round
+structure of Poseidon2 (``S-box(M_EXT·u + rc)``, the partial rounds) and of SHA-256 are
+loops whose carries are stored. NTTs are radix-2 passes over reshaped views with
+contiguous per-pass twiddle tables on the device: interpolation is decimation in
+frequency (natural in, bit-reversed out, the ``1/n`` or coset scale folded into the last
+pass); evaluation repeats each bit-reversed coefficient ``blowup`` times and runs the
+``log n`` decimation-in-time passes that remain.
 
-Caching. Each kernel is one ``jax.jit`` function whose static arguments are shapes'
-companions (Poseidon2 constants as a hashable value, chunk sizes, shifts), so a second
-call with the same shapes reuses the compiled code; :data:`TRACES` counts the traces
-per kernel for tests.
+Caching. Each kernel is one ``jax.jit`` function; its static arguments are hashable
+values (Poseidon2 constants, blowups, shifts) and its tables are cached device arrays
+passed as arguments, so a second call with the same shapes reuses the compiled code.
+Hash kernels see batches padded to powers of two (at least ``min_batch``) and split
+into pieces of ``max_batch``, so a few compilations serve every Merkle layer.
+:data:`TRACES` counts the traces of each kernel.
 """
 
 from __future__ import annotations
@@ -39,7 +43,17 @@ import numpy as np
 from jax import lax
 
 from .. import sha256
-from ..field import MONT_R, NBETA, ROU_FWD, ROU_REV, Fp4, P, bit_reverse_indices, powers
+from ..field import (
+    MONT_R,
+    NBETA,
+    ROU_FWD,
+    ROU_REV,
+    Fp4,
+    P,
+    bit_reverse_indices,
+    fp4_mul_arrays,
+    powers,
+)
 from ..poseidon2 import Poseidon2Params
 from .base import Backend
 
@@ -53,7 +67,6 @@ _P_HI = U32(P >> 16)  # P = 0x7800·2^16 + 1
 _PINV = U32(pow(P, -1, 1 << 32))  # P·PINV ≡ 1 (mod 2^32)
 _R2 = MONT_R * MONT_R % P  # Montgomery product by R^2: canonical → Montgomery form
 _ONE_M = MONT_R  # 1 in Montgomery form
-_CPU_CHUNK = 1 << 11  # batch columns per Poseidon2 / SHA-256 chunk on the CPU
 
 TRACES: Counter[str] = Counter()
 """How many times each kernel has been traced (≈ compiled): a test's view of the cache."""
@@ -96,21 +109,17 @@ def _mm(a: Array, b: Array) -> Array:
     """Montgomery product ``a·b·2^-32 mod P`` of values below ``2^31``."""
     a0, a1 = a & _M16, a >> U32(16)
     b0, b1 = b & _M16, b >> U32(16)
-    ll = a0 * b0
     cross = a0 * b1 + a1 * b0  # < 2^32: a1, b1 < 2^15
-    lo = ll + (cross << U32(16))
-    hi = a1 * b1 + (cross >> U32(16)) + (lo < ll).astype(jnp.uint32)
-    return _reduce_mont(lo, hi)
+    carry = (((a0 * b0) >> U32(16)) + (cross & _M16)) >> U32(16)
+    return _reduce_mont(a * b, a1 * b1 + (cross >> U32(16)) + carry)
 
 
 def _msq(a: Array) -> Array:
     """Montgomery square of a value below ``2^31``."""
     a0, a1 = a & _M16, a >> U32(16)
-    ll = a0 * a0
     cross = (a0 * a1) << U32(1)
-    lo = ll + (cross << U32(16))
-    hi = a1 * a1 + (cross >> U32(16)) + (lo < ll).astype(jnp.uint32)
-    return _reduce_mont(lo, hi)
+    carry = (((a0 * a0) >> U32(16)) + (cross & _M16)) >> U32(16)
+    return _reduce_mont(a * a, a1 * a1 + (cross >> U32(16)) + carry)
 
 
 def _add(a: Array, b: Array) -> Array:
@@ -139,13 +148,14 @@ def _from_m(a: Array) -> Array:
 
 
 def _pow_m(x: Array, e: int) -> Array:
-    """``x^e`` in Montgomery form (``x`` in Montgomery form), square and multiply."""
-    out = None
-    for bit in bin(e)[2:]:
-        out = out if out is None else _msq(out)
-        if bit == "1":
-            out = x if out is None else _mm(out, x)
-    return out
+    """``x^e`` (``e ≥ 1``) in Montgomery form, square and multiply as a loop."""
+    bits = jnp.asarray([b == "1" for b in bin(e)[3:]])  # after the leading 1
+
+    def step(i: Array, acc: Array) -> Array:
+        acc = _msq(acc)
+        return jnp.where(bits[i], _mm(acc, x), acc)
+
+    return lax.fori_loop(0, bits.shape[0], step, x)
 
 
 class _Lazy(NamedTuple):
@@ -189,13 +199,16 @@ def _sum_mod(terms: Sequence[Array]) -> Array:
     return _lreduce(_lsum([_Lazy(t, P) for t in terms])).v
 
 
-def _sum_rows(x: Array) -> Array:
-    """``Σ_i x[i] mod P`` over the leading axis of canonical ``x``, as a halving tree."""
-    while x.shape[0] > 1:
-        h = x.shape[0] // 2
-        s = _add(x[:h], x[h : 2 * h])
-        x = jnp.concatenate([s, x[2 * h :]]) if x.shape[0] % 2 else s
-    return x[0]
+def _sum_rows(x: Array, axis: int = 0) -> Array:
+    """``Σ mod P`` along ``axis`` (at most ``2^16`` long) of canonical ``x``.
+
+    The 16-bit halves are summed with plain ``uint32`` reductions, which XLA keeps as
+    reductions: element-wise trees of slices would be fused, and recomputed, into every
+    consumer. ``Σ hi·2^16`` is one Montgomery product by ``2^16·R``.
+    """
+    lo = jnp.sum(x & _M16, axis=axis, dtype=jnp.uint32)
+    hi = jnp.sum(x >> U32(16), axis=axis, dtype=jnp.uint32)
+    return _add(_mm(hi, _mont(1 << 16)), _lreduce(_Lazy(lo, 1 << 32)).v)
 
 
 # -- Poseidon2 ----------------------------------------------------------------------
@@ -251,7 +264,9 @@ def _m4(x: list[_Lazy], m4: tuple[tuple[int, ...], ...]) -> list[_Lazy]:
         out, bit, cur = [], 0, x[k]
         while c >> bit:
             if bit:
-                cur = multiples.setdefault((k, bit), _lreduce(_ladd(cur, cur)))
+                if (k, bit) not in multiples:
+                    multiples[k, bit] = _lreduce(_ladd(cur, cur))
+                cur = multiples[k, bit]
             if (c >> bit) & 1:
                 out.append(cur)
             bit += 1
@@ -266,11 +281,9 @@ def _m4(x: list[_Lazy], m4: tuple[tuple[int, ...], ...]) -> list[_Lazy]:
 
 def _external(s: Array, c: _P2Consts) -> Array:
     """``M_EXT``: ``M4`` on each block of 4 cells, plus the sum of the blocks."""
-    nb = c.width // 4
-    v = s.reshape(nb, 4, *s.shape[1:])
-    y = [_lreduce(t).v for t in _m4([_Lazy(v[:, k], P) for k in range(4)], c.m4)]
-    out = [_add(yj, _sum_rows(yj)[None]) for yj in y]
-    return jnp.stack(out, axis=1).reshape(s.shape)
+    v = s.reshape(c.width // 4, 4, *s.shape[1:])
+    y = jnp.stack([_lreduce(t).v for t in _m4([_Lazy(v[:, k], P) for k in range(4)], c.m4)], 1)
+    return _add(y, _sum_rows(y)[None]).reshape(s.shape)
 
 
 def _sbox(x: Array) -> Array:
@@ -282,77 +295,69 @@ def _column(values: Sequence[int], ndim: int) -> np.ndarray:
     return np.array(values, dtype=U32).reshape((-1,) + (1,) * (ndim - 1))
 
 
+def _full_rounds(u: Array, rcs: Sequence[Sequence[int]], c: _P2Consts) -> Array:
+    """``u ← sbox(M_EXT·u + rc)`` for each row of round constants, as a loop.
+
+    XLA fuses element-wise code into every consumer, so an S-box feeding the linear
+    layer directly would be recomputed for each output cell; a loop carry is stored.
+    """
+    table = jnp.asarray(np.array(rcs, dtype=U32).reshape(len(rcs), -1, *(1,) * (u.ndim - 1)))
+
+    def body(i: Array, u: Array) -> Array:
+        return _sbox(_add(_external(u, c), table[i]))
+
+    return lax.fori_loop(0, len(rcs), body, u)
+
+
 def _permute_m(s: Array, c: _P2Consts) -> Array:
     """Poseidon2 of Montgomery-form states ``(width, batch)``."""
-    s = _external(s, c)
-    for r in range(c.half):
-        s = _external(_sbox(_add(s, _column(c.full[r], s.ndim))), c)
+    rf = len(c.full)
+    if not rf:  # no full rounds: the partial rounds sit between them
+        return _external(s, c)
+    s = _external(_full_rounds(s, c.full[: c.half], c), c)
     diag = _column(c.diag, s.ndim)
     part = jnp.asarray(np.array(c.part, dtype=U32))
 
-    def partial_round(i: Array, carry: tuple[Array, Array]) -> tuple[Array, Array]:
-        s0, rest = carry
-        s0 = _sbox(_add(s0, part[i]))
-        total = _add(_sum_rows(rest), s0)
-        return _add(_mm(s0, diag[0]), total), _add(_mm(rest, diag[1:]), total[None])
+    def partial_round(i: Array, s: Array) -> Array:
+        s = s.at[0].set(_sbox(_add(s[0], part[i])))
+        return _add(_mm(s, diag), _sum_rows(s)[None])
 
-    s0, rest = lax.fori_loop(0, len(c.part), partial_round, (s[0], s[1:]))
-    s = jnp.concatenate([s0[None], rest])
-    for r in range(c.half, len(c.full)):
-        s = _external(_sbox(_add(s, _column(c.full[r], s.ndim))), c)
-    return s
+    s = lax.fori_loop(0, len(c.part), partial_round, s)
+    if c.half < rf:
+        s = _sbox(_add(s, _column(c.full[c.half], s.ndim)))
+        s = _full_rounds(s, c.full[c.half + 1 :], c)
+    return _external(s, c)
 
 
-def _by_chunks(fn: Callable, arrays: Sequence[Array], chunk: int) -> Array:
-    """``fn`` over the last axis of ``arrays`` in chunks of ``chunk`` columns (zero-padded)."""
-    batch = arrays[0].shape[-1]
-    if chunk <= 0 or batch <= chunk:
-        return fn(*arrays)
-    count = -(-batch // chunk)
-    pad = count * chunk - batch
-
-    def split(a: Array) -> Array:
-        a = jnp.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, pad)])
-        return jnp.moveaxis(a.reshape(*a.shape[:-1], count, chunk), -2, 0)
-
-    out = lax.map(lambda xs: fn(*xs), tuple(split(a) for a in arrays))
-    out = jnp.moveaxis(out, 0, -2)
-    return out.reshape(*out.shape[:-2], count * chunk)[..., :batch]
+@_kernel("poseidon2_permute", static_argnums=(1,))
+def _p2_permute(states: Array, c: _P2Consts) -> Array:
+    return _from_m(_permute_m(_to_m(states), c))
 
 
-@_kernel("poseidon2_permute", static_argnums=(1, 2))
-def _p2_permute(states: Array, c: _P2Consts, chunk: int) -> Array:
-    return _by_chunks(lambda s: _from_m(_permute_m(_to_m(s), c)), [states], chunk)
-
-
-@_kernel("poseidon2_hash_rows", static_argnums=(1, 2))
-def _p2_hash_rows(matrix: Array, c: _P2Consts, chunk: int) -> Array:
+@_kernel("poseidon2_hash_rows", static_argnums=(1,))
+def _p2_hash_rows(matrix: Array, c: _P2Consts) -> Array:
     cols, rows = matrix.shape
     blocks = max(-(-cols // 16), 1)
     matrix = jnp.pad(matrix, [(0, blocks * 16 - cols), (0, 0)]).reshape(blocks, 16, rows)
 
-    def run(m: Array) -> Array:
-        m = _to_m(m)  # zero padding stays zero
-        s = jnp.zeros((c.width, m.shape[-1]), dtype=jnp.uint32)
+    m = _to_m(matrix)  # zero padding stays zero
+    s = jnp.zeros((c.width, rows), dtype=jnp.uint32)
 
-        def absorb(s: Array, block: Array) -> tuple[Array, None]:
-            return _permute_m(jnp.concatenate([block, s[16:]]), c), None
+    def absorb(s: Array, block: Array) -> tuple[Array, None]:
+        return _permute_m(jnp.concatenate([block, s[16:]]), c), None
 
-        if blocks == 1:
-            return absorb(s, m[0])[0][:8]
-        return lax.scan(absorb, s, m)[0][:8]
-
-    return _by_chunks(run, [matrix], chunk)
+    if blocks == 1:
+        return absorb(s, m[0])[0][:8]
+    return lax.scan(absorb, s, m)[0][:8]
 
 
-@_kernel("poseidon2_hash_pairs", static_argnums=(2, 3))
-def _p2_hash_pairs(left: Array, right: Array, c: _P2Consts, chunk: int) -> Array:
-    # Digest words are raw Montgomery words: the state in Montgomery form, as it is.
-    def run(a: Array, b: Array) -> Array:
-        zeros = jnp.zeros((c.width - 16, a.shape[-1]), dtype=jnp.uint32)
-        return _permute_m(jnp.concatenate([a, b, zeros]), c)[:8]
-
-    return _by_chunks(run, [left, right], chunk)
+@_kernel("poseidon2_hash_pairs", static_argnums=(2,))
+def _p2_hash_pairs(left: Array, right: Array, c: _P2Consts) -> Array:
+    # Digest words are raw Montgomery words: the state in Montgomery form, as it is
+    # (reduced, should a word be ≥ P).
+    zeros = jnp.zeros((c.width - 16, left.shape[-1]), dtype=jnp.uint32)
+    s = _lreduce(_Lazy(jnp.concatenate([left, right]), 1 << 32)).v
+    return _permute_m(jnp.concatenate([s, zeros]), c)[:8]
 
 
 # -- SHA-256 ------------------------------------------------------------------------
@@ -371,93 +376,119 @@ def _bswap(x: Array) -> Array:
     )
 
 
-def _compress(state: Array, block: Array) -> Array:
-    """SHA-256 compression of ``(16, m)`` big-endian words into ``(8, m)`` states."""
-    w = [block[i] for i in range(16)]
-    for t in range(16, 64):
+def _schedule(block: Array) -> Array:
+    """The 64 message-schedule words ``(64, m)`` of ``(16, m)`` block words."""
+    w = jnp.concatenate([block, jnp.zeros((48, *block.shape[1:]), jnp.uint32)])
+
+    def step(t: Array, w: Array) -> Array:
         x, y = w[t - 15], w[t - 2]
         s0 = _rotr(x, 7) ^ _rotr(x, 18) ^ (x >> U32(3))
         s1 = _rotr(y, 17) ^ _rotr(y, 19) ^ (y >> U32(10))
-        w.append(w[t - 16] + s0 + w[t - 7] + s1)
-    a, b, c, d, e, f, g, h = (state[i] for i in range(8))
-    for t in range(64):
+        return lax.dynamic_update_index_in_dim(w, w[t - 16] + s0 + w[t - 7] + s1, t, 0)
+
+    return lax.fori_loop(16, 64, step, w)
+
+
+def _compress(state: Array, block: Array) -> Array:
+    """SHA-256 compression of ``(16, m)`` big-endian words into ``(8, m)`` states.
+
+    A loop over the rounds (8 to an iteration) carrying the 8 words separately: XLA
+    would re-derive fully unrolled rounds in every consumer and take minutes to compile.
+    """
+    w = _schedule(block)
+    k = jnp.asarray(sha256.K.astype(U32))
+
+    def round_(t: Array, v: tuple[Array, ...]) -> tuple[Array, ...]:
+        a, b, c, d, e, f, g, h = v
         t1 = h + (_rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)) + ((e & f) ^ (~e & g))
-        t1 = t1 + (U32(sha256.K[t]) + w[t])
+        t1 = t1 + (k[t] + w[t])
         t2 = (_rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))
-        a, b, c, d, e, f, g, h = t1 + t2, a, b, c, d + t1, e, f, g
-    return state + jnp.stack([a, b, c, d, e, f, g, h])
+        return t1 + t2, a, b, c, d + t1, e, f, g
+
+    out = lax.fori_loop(0, 64, round_, tuple(state[i] for i in range(8)), unroll=8)
+    return state + jnp.stack(out)
 
 
 def _iv(m: int) -> Array:
     return jnp.broadcast_to(jnp.asarray(sha256.IV)[:, None], (8, m))
 
 
-@_kernel("sha256_compress", static_argnums=(2,))
-def _sha_compress(state: Array, block: Array, chunk: int) -> Array:
-    return _by_chunks(_compress, [state, block], chunk)
+@_kernel("sha256_compress")
+def _sha_compress(state: Array, block: Array) -> Array:
+    return _compress(state, block)
 
 
-@_kernel("sha256_hash_rows", static_argnums=(1,))
-def _sha_hash_rows(matrix: Array, chunk: int) -> Array:
+@_kernel("sha256_hash_rows")
+def _sha_hash_rows(matrix: Array) -> Array:
     cols, rows = matrix.shape
     blocks = -(-cols // 16)
     if blocks == 0:
         return _bswap(_iv(rows))
     matrix = jnp.pad(matrix, [(0, blocks * 16 - cols), (0, 0)]).reshape(blocks, 16, rows)
 
-    def run(m: Array) -> Array:
-        words = _bswap(_to_m(m))  # zero padding stays zero
+    words = _bswap(_to_m(matrix))  # zero padding stays zero
 
-        def step(state: Array, block: Array) -> tuple[Array, None]:
-            return _compress(state, block), None
+    def step(state: Array, block: Array) -> tuple[Array, None]:
+        return _compress(state, block), None
 
-        state = _iv(m.shape[-1])
-        if blocks == 1:
-            return _bswap(_compress(state, words[0]))
-        return _bswap(lax.scan(step, state, words)[0])
-
-    return _by_chunks(run, [matrix], chunk)
+    if blocks == 1:
+        return _bswap(_compress(_iv(rows), words[0]))
+    return _bswap(lax.scan(step, _iv(rows), words)[0])
 
 
-@_kernel("sha256_hash_pairs", static_argnums=(2,))
-def _sha_hash_pairs(left: Array, right: Array, chunk: int) -> Array:
-    def run(a: Array, b: Array) -> Array:
-        block = _bswap(jnp.concatenate([a, b]))
-        return _bswap(_compress(_iv(a.shape[-1]), block))
-
-    return _by_chunks(run, [left, right], chunk)
+@_kernel("sha256_hash_pairs")
+def _sha_hash_pairs(left: Array, right: Array) -> Array:
+    block = _bswap(jnp.concatenate([left, right]))
+    return _bswap(_compress(_iv(left.shape[-1]), block))
 
 
 # -- NTT --------------------------------------------------------------------------
 
 
-def _stage_twiddles(table: Array, n: int, h: int) -> Array:
-    """``ω_{2h}^i`` (Montgomery form) for ``i < h`` from the table ``ω_n^i``, ``i < n/2``."""
-    return table[:: n // (2 * h)]
+def _stage_table(log_n: int, inverse: bool) -> np.ndarray:
+    """Host: the radix-2 twiddles of every pass of a size-``2^log_n`` NTT, contiguous and in
+    Montgomery form: ``ω_{2h}^i`` at ``h − 1 + i`` for ``i < h < 2^log_n``.
+
+    (Strided views of one ``ω_n^i`` table would make XLA gather them element by element.)
+    """
+    rou = ROU_REV if inverse else ROU_FWD
+    parts = [powers(rou[lg + 1], 1 << lg) for lg in range(log_n)]
+    return _mont(np.concatenate(parts)) if parts else np.zeros(0, U32)
 
 
-def _dif(x: Array, table: Array | None, scale: Array | None = None) -> Array:
+def _stage(table: Array, h: int) -> Array:
+    return table[h - 1 : 2 * h - 1]
+
+
+def _butterfly_view(x: Array, h: int) -> tuple[Array, Array]:
+    """The two halves ``(batch, n/2h, h)`` of every block of ``2h`` along the last axis."""
+    batch, n = x.shape
+    v = x.reshape(batch, n // (2 * h), 2, h)
+    return v[:, :, 0], v[:, :, 1]
+
+
+def _dif(x: Array, table: Array, scale: Array) -> Array:
     """Radix-2 DIF along the last axis of ``(batch, n)``: natural in, bit-reversed out.
 
-    ``scale`` (Montgomery form, ``()`` or ``(n,)`` in output order) multiplies the result.
+    Each pass is one element-wise XLA fusion over the whole array. ``scale`` (Montgomery
+    form, ``()`` or ``(n,)`` in output order) multiplies the result, in the last pass,
+    whose twiddle is 1.
     """
     batch, n = x.shape
+    if n == 1:
+        return _mm(x, scale.reshape(-1)[:1])
     h = n // 2
     while h >= 1:
-        v = x.reshape(batch, n // (2 * h), 2, h)
-        a, b = v[:, :, 0], v[:, :, 1]
+        a, b = _butterfly_view(x, h)
         s, d = _add(a, b), _sub(a, b)
         if h > 1:
-            d = _mm(d, _stage_twiddles(table, n, h))
-        elif scale is not None:
-            if scale.ndim:
-                s, d = _mm(s, scale[0::2, None]), _mm(d, scale[1::2, None])
-            else:
-                s, d = _mm(s, scale), _mm(d, scale)
+            d = _mm(d, _stage(table, h))
+        elif scale.ndim:
+            s, d = _mm(s, scale[0::2, None]), _mm(d, scale[1::2, None])
+        else:
+            s, d = _mm(s, scale), _mm(d, scale)
         x = jnp.stack([s, d], axis=2).reshape(batch, n)
         h //= 2
-    if n == 1 and scale is not None:
-        x = _mm(x, scale.reshape(-1)[:1])
     return x
 
 
@@ -468,19 +499,23 @@ def _dit(x: Array, table: Array, h: int = 1) -> Array:
     """
     batch, n = x.shape
     while h < n:
-        v = x.reshape(batch, n // (2 * h), 2, h)
-        a, b = v[:, :, 0], v[:, :, 1]
-        t = _mm(b, _stage_twiddles(table, n, h)) if h > 1 else b
+        a, b = _butterfly_view(x, h)
+        t = _mm(b, _stage(table, h)) if h > 1 else b
         x = jnp.stack([_add(a, t), _sub(a, t)], axis=2).reshape(batch, n)
         h *= 2
     return x
 
 
-def _repeat(x: Array, blowup: int) -> Array:
-    """Each element ``blowup`` times: the bit-reversed zero-padded coefficients after the
-    first ``log2(blowup)`` DIT passes (which only copy)."""
+def _eval(x: Array, table: Array, blowup: int) -> Array:
+    """Bit-reversed coefficients ``(batch, n)`` → evaluations on ``⟨ω_{blowup·n}⟩``.
+
+    Zero-padded to ``blowup·n`` and bit-reversed, coefficient ``j`` sits at ``blowup·j``
+    with zeros between, and the first ``log2(blowup)`` DIT passes only copy it: repeat
+    each coefficient ``blowup`` times and start at half-size ``blowup``.
+    """
     batch, n = x.shape
-    return jnp.broadcast_to(x[:, :, None], (batch, n, blowup)).reshape(batch, n * blowup)
+    x = jnp.broadcast_to(x[:, :, None], (batch, n, blowup)).reshape(batch, n * blowup)
+    return _dit(x, table, blowup)
 
 
 @_kernel("interpolate")
@@ -492,16 +527,14 @@ def _interpolate(values: Array, table: Array, scale: Array) -> Array:
 @_kernel("evaluate", static_argnums=(2,))
 def _evaluate(coeffs: Array, table: Array, blowup: int) -> Array:
     n = coeffs.shape[-1]
-    evals = _dit(_repeat(coeffs.reshape(-1, n), blowup), table, blowup)
-    return evals.reshape(*coeffs.shape[:-1], n * blowup)
+    return _eval(coeffs.reshape(-1, n), table, blowup).reshape(*coeffs.shape[:-1], n * blowup)
 
 
 @_kernel("lde", static_argnums=(3,))
 def _lde(values: Array, inv_table: Array, table: Array, blowup: int, scale: Array) -> Array:
     n = values.shape[-1]
     coeffs = _dif(values.reshape(-1, n), inv_table, scale)  # bit-reversed, of f(3x)
-    evals = _dit(_repeat(coeffs, blowup), table, blowup)
-    return evals.reshape(*values.shape[:-1], n * blowup)
+    return _eval(coeffs, table, blowup).reshape(*values.shape[:-1], n * blowup)
 
 
 @_kernel("zk_shift")
@@ -524,7 +557,8 @@ def _bit_reverse(x: Array) -> Array:
     n = x.shape[-1]
     if n <= 2:
         return x
-    return jnp.take(x, _bitrev_iota(n.bit_length() - 1), axis=-1)
+    idx = _bitrev_iota(n.bit_length() - 1)
+    return x.at[..., idx].get(mode="promise_in_bounds", unique_indices=True)
 
 
 # -- element-wise -------------------------------------------------------------------
@@ -550,21 +584,35 @@ def _mul_const(a: Array, b_m: Array) -> Array:
     return _mm(a, b_m)
 
 
+_INV_ROWS = 16  # Montgomery's trick down columns of this many elements
+
+
 @_kernel("inv")
 def _inv(a: Array) -> tuple[Array, Array]:
-    """Batch inversion: a product tree in Montgomery form, one Fermat inversion at the
-    root, the tree walked back down. Returns the inverses and whether the root is 0."""
+    """Batch inversion (Montgomery's trick) down the columns of ``a`` seen as ``(16, w)``:
+    prefix products, one Fermat inversion per column, and the products walked back —
+    about ``5 + 60/16`` products an element, in two scans and one loop. Returns the
+    inverses and whether any element is 0."""
     n = a.size
-    size = 1 << max(n - 1, 0).bit_length()
-    level = jnp.concatenate([_to_m(a.reshape(-1)), jnp.full(size - n, _ONE_M, jnp.uint32)])
-    tree = [level]
-    while level.shape[0] > 1:
-        level = _mm(level[0::2], level[1::2])
-        tree.append(level)
-    inv = _pow_m(level, P - 2)
-    for below in reversed(tree[:-1]):
-        inv = jnp.stack([_mm(inv, below[1::2]), _mm(inv, below[0::2])], axis=1).reshape(-1)
-    return _from_m(inv[:n]).reshape(a.shape), level[0] == 0
+    width = -(-n // _INV_ROWS)
+    one = jnp.full(width * _INV_ROWS - n, _ONE_M, jnp.uint32)
+    x = jnp.concatenate([_to_m(a.reshape(-1)), one]).reshape(_INV_ROWS, width)
+
+    def forward(acc: Array, row: Array) -> tuple[Array, Array]:
+        acc = _mm(acc, row)
+        return acc, acc
+
+    ones = jnp.full(width, _ONE_M, jnp.uint32)
+    total, prefix = lax.scan(forward, ones, x)  # prefix[i] = x[0]·…·x[i]
+    before = jnp.concatenate([ones[None], prefix[:-1]])
+
+    def backward(inv_prefix: Array, row: tuple[Array, Array]) -> tuple[Array, Array]:
+        xi, prev = row  # inv_prefix = (x[0]·…·x[i])^-1
+        return _mm(inv_prefix, xi), _mm(inv_prefix, prev)
+
+    _, inv = lax.scan(backward, _pow_m(total, P - 2), (x, before), reverse=True)
+    out = _from_m(inv.reshape(-1)[:n]).reshape(a.shape)
+    return out, jnp.any(total == 0)
 
 
 def _ext_terms(a: Array, b_m: Array, nb_m: Array) -> list[list[Array]]:
@@ -610,29 +658,33 @@ def _fri_fold(coeffs: Array, mix: Array) -> Array:
     blocks = coeffs.reshape(4, d // 16, 16)
     terms = _ext_terms(blocks, mix[0][:, None, :], mix[1][:, None, :])
     # Σ over the 16 powers of all 4 products per component: 64 canonical terms.
-    return jnp.stack([_sum_rows(jnp.concatenate(t, axis=-1).T) for t in terms])
+    return jnp.stack([_sum_rows(jnp.concatenate(t, axis=-1), axis=-1) for t in terms])
 
 
 @_kernel("poly_eval_ext")
-def _poly_eval_ext(coeffs: Array, squares: Array) -> Array:
-    """``Σ_j c_j·z^j`` per row; ``squares[i]`` is ``z^(2^i)`` as :func:`_fp4_m` gives it."""
+def _poly_eval_ext(coeffs: Array, low: Array, high: Array) -> Array:
+    """``Σ_j c_j·z^j`` per row of ``(k, n)``, with ``j = j_lo + n_lo·j_hi``: ``low`` holds
+    ``z^j_lo`` ``(4, n_lo)`` in Montgomery form, ``high`` ``z^(n_lo·j_hi)`` as
+    :func:`_fp4_m` gives it ``(2, 4, n_hi)``. Returns ``(k, 4)``."""
     k, n = coeffs.shape
-    pw = jnp.zeros((4, 1), jnp.uint32).at[0, 0].set(_ONE_M)
-    for sq in squares:
-        pw = jnp.concatenate([pw, _ext_mul_m(pw, sq[0][:, None], sq[1][:, None])], axis=1)
-    pw = pw[:, :n]
-    prod = _mm(coeffs[:, None, :], pw[None])  # (k, 4, n) canonical
-    # Sum 16-bit halves in blocks small enough not to overflow, then recombine.
-    block = 1 << 15
-    count = -(-n // block)
-    prod = jnp.pad(prod, [(0, 0), (0, 0), (0, count * block - n)]).reshape(k, 4, count, block)
-    lo = jnp.sum(prod & _M16, axis=-1, dtype=jnp.uint32)  # < 2^31
-    hi = jnp.sum(prod >> U32(16), axis=-1, dtype=jnp.uint32)  # < 2^30
-    part = _add(_mm(hi, _mont(1 << 16)), jnp.minimum(lo, lo - _P))
-    return _sum_rows(jnp.moveaxis(part, -1, 0))
+    n_lo, n_hi = low.shape[-1], high.shape[-1]
+    c = jnp.pad(coeffs, [(0, 0), (0, n_lo * n_hi - n)]).reshape(k, 1, n_hi, n_lo)
+    inner = _sum_rows(_mm(c, low[None, :, None, :]), axis=-1)  # (k, 4, n_hi)
+    terms = _ext_mul_m(inner.transpose(1, 0, 2), high[0][:, None], high[1][:, None])
+    return _sum_rows(terms, axis=-1).T  # (k, 4)
 
 
 # -- the backend ------------------------------------------------------------------
+
+
+@functools.partial(jax.jit, static_argnums=(1,))
+def _pad_last(a: Array, size: int) -> Array:
+    return jnp.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, size - a.shape[-1])])
+
+
+@functools.partial(jax.jit, static_argnums=(1,))
+def _slice_last(a: Array, size: int) -> Array:
+    return a[..., :size]
 
 
 def _is_int(x: object) -> bool:
@@ -648,17 +700,23 @@ class JaxBackend(Backend):
 
     name = "jax"
 
-    def __init__(self, chunk: int | None = None) -> None:
-        """``chunk``: batch columns per Poseidon2 / SHA-256 chunk (``0``: no chunking);
-        by default cache-sized chunks on the CPU and none on accelerators."""
-        if chunk is None:
-            chunk = _CPU_CHUNK if jax.default_backend() == "cpu" else 0
-        self.chunk = chunk
+    def __init__(self, min_batch: int | None = None, max_batch: int | None = None) -> None:
+        """Hash kernels run on batches (rows, pairs, states) padded to a power of two of
+        at least ``min_batch``, and in pieces of ``max_batch``: a few compiled shapes
+        serve every Merkle layer. Defaults suit the platform (``2^8``/``2^16`` on the
+        CPU, ``2^12``/``2^22`` on accelerators); powers of two."""
+        cpu = jax.default_backend() == "cpu"
+        self.min_batch = min_batch or (1 << 8 if cpu else 1 << 12)
+        self.max_batch = max_batch or (1 << 16 if cpu else 1 << 22)
+        if self.min_batch & (self.min_batch - 1) or self.max_batch & (self.max_batch - 1):
+            raise ValueError("min_batch and max_batch must be powers of two")
         self._p2: dict[int, tuple[Poseidon2Params, _P2Consts]] = {}
         self._tables: dict[tuple, Array] = {}
 
     # -- transfers -------------------------------------------------------------------
     def asarray(self, host: np.ndarray) -> Array:
+        if isinstance(host, jax.Array):
+            return host if host.dtype == np.uint32 else host.astype(jnp.uint32)
         return jax.device_put(np.asarray(host, dtype=U32))
 
     def to_numpy(self, array: Array) -> np.ndarray:
@@ -677,12 +735,8 @@ class JaxBackend(Backend):
             table = self._tables[key] = jax.device_put(make())
         return table
 
-    def _roots(self, log_n: int, inverse: bool) -> Array:
-        """``ω_n^i`` (Montgomery form) for ``i < max(n/2, 1)``."""
-        rou = (ROU_REV if inverse else ROU_FWD)[log_n]
-        return self._table(
-            ("roots", log_n, inverse), lambda: _mont(powers(rou, max(1 << log_n >> 1, 1)))
-        )
+    def _stages(self, log_n: int, inverse: bool) -> Array:
+        return self._table(("stages", log_n, inverse), lambda: _stage_table(log_n, inverse))
 
     def _shift(self, log_n: int, scale: int) -> Array:
         """``scale·3^bitrev(k)`` (Montgomery form) for ``k < n``."""
@@ -694,33 +748,54 @@ class JaxBackend(Backend):
         return self._table(("shift", log_n, scale), make)
 
     # -- hashing ---------------------------------------------------------------------
+    def _batched(self, kernel: Callable, arrays: list[Array], *static: Any) -> Array:
+        """``kernel(*arrays, *static)`` over the last (batch) axis, padded to a power of two
+        ``≥ min_batch`` and split into pieces of ``max_batch``; the result is ``(8, batch)``
+        or, for a permutation, the shape of the input."""
+        m = arrays[0].shape[-1]
+        size = max(1 << max(m - 1, 0).bit_length(), self.min_batch)
+        if size > self.max_batch:
+            size = -(-m // self.max_batch) * self.max_batch
+        if size != m:
+            arrays = [_pad_last(a, size) for a in arrays]
+        if size <= self.max_batch:
+            out = kernel(*arrays, *static)
+        else:
+            step = self.max_batch
+            pieces = [
+                kernel(*(lax.dynamic_slice_in_dim(a, i, step, -1) for a in arrays), *static)
+                for i in range(0, size, step)
+            ]
+            out = jnp.concatenate(pieces, axis=-1)
+        return out if size == m else _slice_last(out, m)
+
     def poseidon2_permute(self, states: Array, params: Poseidon2Params) -> Array:
-        return _p2_permute(states, self._consts(params), self.chunk)
+        return self._batched(_p2_permute, [states], self._consts(params))
 
     def poseidon2_hash_rows(self, matrix: Array, params: Poseidon2Params) -> Array:
-        return _p2_hash_rows(matrix, self._consts(params), self.chunk)
+        return self._batched(_p2_hash_rows, [matrix], self._consts(params))
 
     def poseidon2_hash_pairs(self, left: Array, right: Array, params: Poseidon2Params) -> Array:
-        return _p2_hash_pairs(left, right, self._consts(params), self.chunk)
+        return self._batched(_p2_hash_pairs, [left, right], self._consts(params))
 
     def sha256_compress(self, state: Array, block: Array) -> Array:
-        return _sha_compress(state, block, self.chunk)
+        return self._batched(_sha_compress, [state, block])
 
     def sha256_hash_rows(self, matrix: Array) -> Array:
-        return _sha_hash_rows(matrix, self.chunk)
+        return self._batched(_sha_hash_rows, [matrix])
 
     def sha256_hash_pairs(self, left: Array, right: Array) -> Array:
-        return _sha_hash_pairs(left, right, self.chunk)
+        return self._batched(_sha_hash_pairs, [left, right])
 
     # -- NTT -------------------------------------------------------------------------
     def interpolate(self, values: Array) -> Array:
         n = values.shape[-1]
-        log_n = n.bit_length() - 1
-        return _interpolate(values, self._roots(log_n, True), _mont(pow(n, P - 2, P)))
+        inv_n = _mont(pow(n, P - 2, P))
+        return _interpolate(values, self._stages(n.bit_length() - 1, True), inv_n)
 
     def evaluate(self, coeffs: Array, blowup: int = 1) -> Array:
         log_big = (coeffs.shape[-1] * blowup).bit_length() - 1
-        return _evaluate(coeffs, self._roots(log_big, False), blowup)
+        return _evaluate(coeffs, self._stages(log_big, False), blowup)
 
     def zk_shift(self, coeffs: Array) -> Array:
         return _zk_shift(coeffs, self._shift(coeffs.shape[-1].bit_length() - 1, 1))
@@ -731,8 +806,8 @@ class JaxBackend(Backend):
         log_big = (n * blowup).bit_length() - 1
         return _lde(
             values,
-            self._roots(log_n, True),
-            self._roots(log_big, False),
+            self._stages(log_n, True),
+            self._stages(log_big, False),
             blowup,
             self._shift(log_n, pow(n, P - 2, P)),
         )
@@ -780,11 +855,35 @@ class JaxBackend(Backend):
 
     def poly_eval_ext(self, coeffs: Array, point: Fp4) -> np.ndarray:
         k, n = coeffs.shape
-        squares, cur = [], point
-        while 1 << len(squares) < n:
-            squares.append(_fp4_m(cur))
-            cur = cur * cur
         if n == 0:
             return np.zeros((k, 4), dtype=U32)
-        sq = np.stack(squares) if squares else np.zeros((0, 2, 4), U32)
-        return self.to_numpy(_poly_eval_ext(coeffs, sq))
+        n_lo = 1 << ((n - 1).bit_length() + 1) // 2
+        low = _fp4_powers(point, n_lo)
+        high = _fp4_powers(point**n_lo, -(-n // n_lo))
+        high_m = np.stack([_mont(high), _mont(high * np.uint64(NBETA) % np.uint64(P))])
+        return self.to_numpy(_poly_eval_ext(coeffs, _mont(low), high_m))
+
+
+def _fp4_powers(base: Fp4, count: int) -> np.ndarray:
+    """Host: ``base^j`` for ``j < count`` as canonical ``uint64`` ``(4, count)``, by doubling."""
+    out = np.zeros((4, count), dtype=np.uint64)
+    out[0, 0] = 1
+    filled, step = 1, base
+    while filled < count:
+        take = min(filled, count - filled)
+        factor = np.array(step.c, dtype=np.uint64)[:, None]
+        out[:, filled : filled + take] = fp4_mul_arrays(out[:, :take], factor)
+        filled, step = filled + take, step * step
+    return out
+
+
+def use_compilation_cache(directory: str) -> None:
+    """Keep XLA's compiled kernels in ``directory`` across processes.
+
+    Process-wide JAX configuration, so for applications (the ``l2gpu`` command line
+    calls it), not for library code; a cache directory the user configured wins.
+    """
+    if jax.config.jax_compilation_cache_dir:
+        return
+    jax.config.update("jax_compilation_cache_dir", directory)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
