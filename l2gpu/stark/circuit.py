@@ -90,6 +90,29 @@ class TapSet:
     def tot_combo_backs(self) -> int:
         return self.combo_begin[-1]
 
+    def deep_weights(self, mix: Fp4, extra: int) -> list[Fp4]:
+        """``mix^t`` for each register in walking order, then for ``extra`` check columns:
+        the weights of the DEEP combination."""
+        weights, cur = [], Fp4.one()
+        for _ in range(len(self.registers) + extra):
+            weights.append(cur)
+            cur = cur * mix
+        return weights
+
+    def combo_u(self, coeff_u: Sequence[Fp4], weights: Sequence[Fp4]) -> list[Fp4]:
+        """The DEEP combination of ``coeff_u``: per combo, ``Σ weight·coefficients`` of its
+        registers (lowest degree first), then the check columns' sum in the last slot."""
+        combo = [Fp4.zero()] * (self.tot_combo_backs + 1)
+        offset = 0
+        for reg, w in zip(self.registers, weights, strict=False):
+            begin = self.combo_begin[reg.combo]
+            for i in range(len(reg.backs)):
+                combo[begin + i] = combo[begin + i] + w * coeff_u[offset + i]
+            offset += len(reg.backs)
+        for i, w in enumerate(weights[len(self.registers) :]):
+            combo[-1] = combo[-1] + w * coeff_u[offset + i]
+        return combo
+
     def index(self, group: int, column: int, back: int) -> int:
         """Position of a tap in ``u``."""
         i = 0

@@ -244,26 +244,18 @@ def _deep(be, circuit, trees, check_tree, coeff_u, z: Fp4, mix: Fp4, po2: int, d
     taps = circuit.taps
     x = be.asarray(powers(ROU_FWD[domain.bit_length() - 1], domain).astype(np.uint32))
     back_one = ROU_REV[po2]
-    combo_u = [Fp4.zero()] * (taps.tot_combo_backs + 1)
+    weights = taps.deep_weights(mix, CHECK_SIZE)
+    combo_u = taps.combo_u(coeff_u, weights)
     numerators: list[Any] = [None] * (len(taps.combos) + 1)
-    cur = Fp4.one()
 
     def accumulate(k: int, column, factor: Fp4) -> None:
         term = be.mul(column[None], _const(be, factor))
         numerators[k] = term if numerators[k] is None else be.add(numerators[k], term)
 
-    offset = 0
-    for r in taps.registers:
-        begin = taps.combo_begin[r.combo]
-        for i in range(len(r.backs)):
-            combo_u[begin + i] = combo_u[begin + i] + cur * coeff_u[offset + i]
-        offset += len(r.backs)
-        accumulate(r.combo, trees[r.group].columns[r.column], cur)
-        cur = cur * mix
-    for i in range(CHECK_SIZE):
-        combo_u[-1] = combo_u[-1] + cur * coeff_u[taps.num_taps + i]
-        accumulate(len(taps.combos), check_tree.columns[i], cur)
-        cur = cur * mix
+    for r, w in zip(taps.registers, weights, strict=False):
+        accumulate(r.combo, trees[r.group].columns[r.column], w)
+    for i, w in enumerate(weights[len(taps.registers) :]):
+        accumulate(len(taps.combos), check_tree.columns[i], w)
 
     x_ext = be.mul(x[None], _const(be, Fp4.one()))  # x embedded in Fp4: (x, 0, 0, 0)
     total = None

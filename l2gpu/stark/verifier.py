@@ -147,31 +147,18 @@ def verify(
 
     # 5. The DEEP combination of every register and check column.
     mix = reader.random_ext_elem()
-    combo_u = [Fp4.zero()] * (taps.tot_combo_backs + 1)
-    cur = Fp4.one()
-    offset = 0
-    for reg in taps.registers:
-        begin = taps.combo_begin[reg.combo]
-        for i in range(len(reg.backs)):
-            combo_u[begin + i] = combo_u[begin + i] + cur * coeff_u[offset + i]
-        offset += len(reg.backs)
-        cur = cur * mix
-    for i in range(CHECK_SIZE):
-        combo_u[-1] = combo_u[-1] + cur * coeff_u[taps.num_taps + i]
-        cur = cur * mix
+    weights = taps.deep_weights(mix, CHECK_SIZE)
+    combo_u = taps.combo_u(coeff_u, weights)
 
     def deep_value(pos: int, query: int) -> Fp4:
         rows = [t.open(pos, query) for t in trees]
         check_row = check_tree.open(pos, query)
         x = Fp4.of(pow(ROU_FWD[domain.bit_length() - 1], pos, P))
         tot = [Fp4.zero()] * (len(taps.combos) + 1)
-        cur = Fp4.one()
-        for reg in taps.registers:
-            tot[reg.combo] = tot[reg.combo] + cur * rows[reg.group][reg.column]
-            cur = cur * mix
-        for i in range(CHECK_SIZE):
-            tot[-1] = tot[-1] + cur * check_row[i]
-            cur = cur * mix
+        for reg, w in zip(taps.registers, weights, strict=False):
+            tot[reg.combo] = tot[reg.combo] + w * rows[reg.group][reg.column]
+        for i, w in enumerate(weights[len(taps.registers) :]):
+            tot[-1] = tot[-1] + w * check_row[i]
         ret = Fp4.zero()
         for k, backs in enumerate(taps.combos):
             begin, end = taps.combo_begin[k], taps.combo_begin[k + 1]
