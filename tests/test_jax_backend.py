@@ -375,10 +375,11 @@ def test_x64_flag_left_alone(jb, nb, rng, x64):
 # -- end to end ---------------------------------------------------------------------------
 
 
-def test_fibonacci_proof_matches_numpy():
+@pytest.mark.parametrize("n", [1000, pytest.param(1 << 18, marks=pytest.mark.slow)])
+def test_fibonacci_proof_matches_numpy(n):
     import l2gpu
 
-    proof = l2gpu.prove("fibonacci", n=1000, backend="jax")
-    reference = l2gpu.prove("fibonacci", n=1000, backend="numpy")
+    proof = l2gpu.prove("fibonacci", n=n, backend="jax")
+    reference = l2gpu.prove("fibonacci", n=n, backend="numpy")
     assert np.asarray(proof.seal).tobytes() == np.asarray(reference.seal).tobytes()
     l2gpu.verify(proof)
