@@ -195,19 +195,39 @@ class Fp4:
         return f"Fp4({list(self.c)})"
 
 
+def mod_p(x, scratch: np.ndarray | None = None):
+    """``x mod P`` for ``uint64`` values, in place for arrays (``scratch``: an optional
+    buffer of ``x``'s shape). numpy's ``%`` divides in hardware; ``//`` by a scalar uses
+    libdivide's multiply-shift, so ``x − (x // P)·P`` is 2.5× faster."""
+    if not isinstance(x, np.ndarray):
+        return x % _U64_P
+    q = np.floor_divide(x, _U64_P, out=scratch)
+    np.multiply(q, _U64_P, out=q)
+    return np.subtract(x, q, out=x)
+
+
 def fp4_mul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise Fp4 product of ``uint64`` arrays of shape ``(4, ...)`` (component first)."""
-    d = [None] * 7
+    """Element-wise Fp4 product of canonical ``uint64`` arrays ``(4, ...)`` (component
+    first; ``x^4 = −11``)."""
+    d: list = [0] * 7
     for i in range(4):
         for j in range(4):
-            t = a[i] * b[j] % _U64_P
-            d[i + j] = t if d[i + j] is None else d[i + j] + t
+            d[i + j] = d[i + j] + mod_p(a[i] * b[j])  # at most 4 terms < P: no overflow
     nb = np.uint64(NBETA)
-    return np.stack(
-        [
-            (d[0] + d[4] % _U64_P * nb) % _U64_P,
-            (d[1] + d[5] % _U64_P * nb) % _U64_P,
-            (d[2] + d[6] % _U64_P * nb) % _U64_P,
-            d[3] % _U64_P,
-        ]
-    )
+    return np.stack([mod_p(d[k] + mod_p(d[k + 4]) * nb) for k in range(3)] + [mod_p(d[3])])
+
+
+def fp4_powers(base: Fp4, n: int) -> np.ndarray:
+    """``base^j`` for ``j < n`` as canonical ``uint64`` ``(4, n)``, by doubling blocks."""
+    out = np.zeros((4, n), dtype=np.uint64)
+    if n == 0:
+        return out
+    out[0, 0] = 1
+    filled, step = 1, base
+    while filled < n:
+        take = min(filled, n - filled)
+        factor = np.array(step.c, dtype=np.uint64)[:, None]
+        out[:, filled : filled + take] = fp4_mul_arrays(out[:, :take], factor)
+        filled += take
+        step = step * step
+    return out

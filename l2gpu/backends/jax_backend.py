@@ -51,7 +51,7 @@ from ..field import (
     Fp4,
     P,
     bit_reverse_indices,
-    fp4_mul_arrays,
+    fp4_powers,
     powers,
 )
 from ..poseidon2 import Poseidon2Params
@@ -858,23 +858,10 @@ class JaxBackend(Backend):
         if n == 0:
             return np.zeros((k, 4), dtype=U32)
         n_lo = 1 << ((n - 1).bit_length() + 1) // 2
-        low = _fp4_powers(point, n_lo)
-        high = _fp4_powers(point**n_lo, -(-n // n_lo))
+        low = fp4_powers(point, n_lo)
+        high = fp4_powers(point**n_lo, -(-n // n_lo))
         high_m = np.stack([_mont(high), _mont(high * np.uint64(NBETA) % np.uint64(P))])
         return self.to_numpy(_poly_eval_ext(coeffs, _mont(low), high_m))
-
-
-def _fp4_powers(base: Fp4, count: int) -> np.ndarray:
-    """Host: ``base^j`` for ``j < count`` as canonical ``uint64`` ``(4, count)``, by doubling."""
-    out = np.zeros((4, count), dtype=np.uint64)
-    out[0, 0] = 1
-    filled, step = 1, base
-    while filled < count:
-        take = min(filled, count - filled)
-        factor = np.array(step.c, dtype=np.uint64)[:, None]
-        out[:, filled : filled + take] = fp4_mul_arrays(out[:, :take], factor)
-        filled, step = filled + take, step * step
-    return out
 
 
 def use_compilation_cache(directory: str) -> None:

@@ -16,12 +16,14 @@ from .. import sha256
 from ..field import (
     MONT_R,
     MONT_R_INV,
-    NBETA,
     ROU_FWD,
     ROU_REV,
     Fp4,
     P,
     bit_reverse_indices,
+    fp4_mul_arrays,
+    fp4_powers,
+    mod_p,
     powers,
 )
 from ..poseidon2 import Poseidon2Params
@@ -33,27 +35,17 @@ _CHUNK = 1 << 12  # batch columns per Poseidon2 / SHA-256 chunk: keeps a state i
 _NTT_CHUNK = 1 << 18  # elements per NTT batch chunk
 
 
-def _mod(x, scratch: np.ndarray | None = None):
-    """``x mod P``, in place for arrays. numpy's ``%`` divides in hardware, while ``//``
-    by a scalar uses libdivide's multiply-shift: ``x − (x // P)·P`` is 2.5× faster."""
-    if not isinstance(x, np.ndarray):
-        return x % _P
-    q = np.floor_divide(x, _P, out=scratch)
-    np.multiply(q, _P, out=q)
-    return np.subtract(x, q, out=x)
-
-
 def _reduce_once(x: np.ndarray) -> np.ndarray:
     """``x mod P`` for ``x < 2P``: ``x − P`` wraps above ``x`` when ``x < P``."""
     return np.minimum(x, x - _P)
 
 
 def _to_mont(x: np.ndarray) -> np.ndarray:
-    return _mod(x * U64(MONT_R))
+    return mod_p(x * U64(MONT_R))
 
 
 def _from_mont(w: np.ndarray) -> np.ndarray:
-    return _mod(w.astype(U64) * U64(MONT_R_INV))
+    return mod_p(w.astype(U64) * U64(MONT_R_INV))
 
 
 # -- Poseidon2 --------------------------------------------------------------------
@@ -83,13 +75,13 @@ class _Permutation:
     def _sbox(self, x: np.ndarray, t2: np.ndarray, t3: np.ndarray, q: np.ndarray) -> None:
         """``x ← x^7``."""
         np.multiply(x, x, out=t2)
-        _mod(t2, q)
+        mod_p(t2, q)
         np.multiply(t2, x, out=t3)
-        _mod(t3, q)
+        mod_p(t3, q)
         np.multiply(t2, t2, out=t2)
-        _mod(t2, q)
+        mod_p(t2, q)
         np.multiply(t3, t2, out=x)
-        _mod(x, q)
+        mod_p(x, q)
 
     def _add_constant(self, x: np.ndarray, c, t: np.ndarray) -> None:
         np.add(x, c, out=x)
@@ -123,7 +115,7 @@ class _Permutation:
                     np.sum(s, axis=0, out=self.total)
                     np.multiply(s, self.diag, out=s)
                     np.add(s, self.total, out=s)
-                    _mod(s, self.q)
+                    mod_p(s, self.q)
             self._add_constant(s, self.full[r], self.t2)
             self._sbox(s, self.t2, self.t3, self.q)
             self._external(s)
@@ -192,7 +184,7 @@ def _four_step_twiddles(log_n: int, inverse: bool, scale: int) -> np.ndarray:
     col = np.full(n2, scale, dtype=U64)
     for j1 in range(n1):
         table[:, j1] = col
-        col = _mod(col * base)
+        col = mod_p(col * base)
     return table
 
 
@@ -216,7 +208,7 @@ def _output_order(log_n: int, bit_reversed: bool) -> np.ndarray:
 @lru_cache(maxsize=16)
 def _shift_scale(log_n: int, scale: int) -> np.ndarray:
     """``scale · 3^j`` for ``j < n``: zk_shift and the ``1/n`` of interpolation in one pass."""
-    return _mod(powers(3, 1 << log_n) * U64(scale))
+    return mod_p(powers(3, 1 << log_n) * U64(scale))
 
 
 def _dif_rows(x: np.ndarray, inverse: bool) -> np.ndarray:
@@ -242,7 +234,7 @@ def _dif_rows(x: np.ndarray, inverse: bool) -> np.ndarray:
             np.minimum(b, a, out=b)
         else:
             np.multiply(b, w, out=b)
-            _mod(b, quot.reshape(b.shape))
+            mod_p(b, quot.reshape(b.shape))
         np.subtract(total, _P, out=a)
         np.minimum(total, a, out=a)
     return x
@@ -260,7 +252,7 @@ def _dft(x: np.ndarray, inverse: bool, *, scale: int = 1, bit_reversed: bool = F
     batch, n = x.shape
     log_n = n.bit_length() - 1
     if log_n == 0:
-        return _mod(x * U64(scale))
+        return mod_p(x * U64(scale))
     rows = max(1, _NTT_CHUNK // n)
     if batch > rows:  # keep the working set small: a few columns at a time
         return np.concatenate(
@@ -274,7 +266,7 @@ def _dft(x: np.ndarray, inverse: bool, *, scale: int = 1, bit_reversed: bool = F
     a = _dif_rows(x.reshape(batch, n2, n1), inverse)
     a = a[:, _bitrev(log_n - log_n1)]  # a[k2, j1]
     a *= _four_step_twiddles(log_n, inverse, scale)
-    _mod(a)
+    mod_p(a)
     a = np.ascontiguousarray(a.transpose(0, 2, 1))  # a[j1, k2]
     a = _dif_rows(a, inverse).reshape(batch, n)  # a[bitrev(k1), k2]
     return a[:, _output_order(log_n, bit_reversed)]
@@ -374,7 +366,7 @@ class NumpyBackend(Backend):
     def zk_shift(self, coeffs: np.ndarray) -> np.ndarray:
         n = coeffs.shape[-1]
         shift = self.bit_reverse(_shift_scale(n.bit_length() - 1, 1))
-        return _mod(coeffs.astype(U64) * shift).astype(np.uint32)
+        return mod_p(coeffs.astype(U64) * shift).astype(np.uint32)
 
     def lde(self, values: np.ndarray, blowup: int) -> np.ndarray:
         n = values.shape[-1]
@@ -393,7 +385,7 @@ class NumpyBackend(Backend):
         return _reduce_once(_u64(a) + _P - _u64(b)).astype(np.uint32)
 
     def mul(self, a, b) -> np.ndarray:
-        return np.asarray(_mod(_u64(a) * _u64(b))).astype(np.uint32)
+        return np.asarray(mod_p(_u64(a) * _u64(b))).astype(np.uint32)
 
     def inv(self, a: np.ndarray) -> np.ndarray:
         flat = a.astype(U64).ravel()
@@ -404,7 +396,7 @@ class NumpyBackend(Backend):
     def ext_mul(self, a: np.ndarray, b) -> np.ndarray:
         if isinstance(b, Fp4):
             b = np.array(b.c, dtype=np.uint32).reshape((4,) + (1,) * (a.ndim - 1))
-        return _ext_mul(a.astype(U64), b.astype(U64)).astype(np.uint32)
+        return fp4_mul_arrays(a.astype(U64), b.astype(U64)).astype(np.uint32)
 
     def roll(self, a: np.ndarray, shift: int) -> np.ndarray:
         return np.roll(a, shift, axis=-1)
@@ -416,48 +408,22 @@ class NumpyBackend(Backend):
         power = Fp4.one()
         for k in range(16):
             w = np.array(power.c, dtype=U64)[:, None]
-            out = _reduce_once(out + _ext_mul(blocks[:, :, k], w))
+            out = _reduce_once(out + fp4_mul_arrays(blocks[:, :, k], w))
             power = power * mix
         return out.astype(np.uint32)
 
     def poly_eval_ext(self, coeffs: np.ndarray, point: Fp4) -> np.ndarray:
         n = coeffs.shape[-1]
-        pw = _ext_powers(point, n)  # (4, n)
+        pw = fp4_powers(point, n)  # (4, n)
         c = coeffs.astype(U64)
         # Σ_j c_j·pw_j per component: each term < P, n < 2^27 terms: no overflow.
-        return np.stack([_mod(_mod(c * pw[j]).sum(axis=-1)) for j in range(4)], axis=-1).astype(
+        return np.stack([mod_p(mod_p(c * pw[j]).sum(axis=-1)) for j in range(4)], axis=-1).astype(
             np.uint32
         )
 
 
 def _u64(x) -> np.ndarray | np.uint64:
     return U64(x) if isinstance(x, (int, np.integer)) else np.asarray(x).astype(U64)
-
-
-def _ext_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Fp4 product of canonical ``uint64`` ``(4, ...)`` arrays (``x^4 = −11``)."""
-    d: list = [0] * 7
-    for i in range(4):
-        for j in range(4):
-            d[i + j] = d[i + j] + _mod(a[i] * b[j])  # at most 4 terms < P: no overflow
-    nb = U64(NBETA)
-    return np.stack([_mod(d[k] + _mod(d[k + 4]) * nb) for k in range(3)] + [_mod(d[3])])
-
-
-def _ext_powers(point: Fp4, n: int) -> np.ndarray:
-    """``point^j`` for ``j < n`` as ``(4, n)``, by doubling blocks."""
-    out = np.zeros((4, n), dtype=U64)
-    if n == 0:
-        return out
-    out[0, 0] = 1
-    filled, step = 1, point
-    while filled < n:
-        take = min(filled, n - filled)
-        w = np.array(step.c, dtype=U64)[:, None]
-        out[:, filled : filled + take] = _ext_mul(out[:, :take], w)
-        filled += take
-        step = step * step
-    return out
 
 
 def _batch_inverse(a: np.ndarray) -> np.ndarray:
@@ -469,12 +435,12 @@ def _batch_inverse(a: np.ndarray) -> np.ndarray:
     level[:n] = a
     tree = [level]
     while level.size > 1:
-        level = _mod(level[0::2] * level[1::2])
+        level = mod_p(level[0::2] * level[1::2])
         tree.append(level)
     inv = np.array([pow(int(level[0]), P - 2, P)], dtype=U64)
     for below in reversed(tree[:-1]):
         up = np.empty(below.size, dtype=U64)
-        up[0::2] = _mod(inv * below[1::2])
-        up[1::2] = _mod(inv * below[0::2])
+        up[0::2] = mod_p(inv * below[1::2])
+        up[1::2] = mod_p(inv * below[0::2])
         inv = up
     return inv[:n]
