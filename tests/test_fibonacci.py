@@ -184,10 +184,23 @@ def test_changed_data_cell_is_rejected(execution, row, column):
     [(INDEX, N), (INDEX, N - 1), (FIRST, 0), (FIRST, 1), (LAST, ROWS - 1), (LAST, N)],
     ids=["index@n", "index@n-1", "first@0", "first@1", "last@last", "last@n"],
 )
-def test_changed_code_cell_is_rejected_by_the_control_root(execution, column, row):
+def test_changed_code_cell_is_rejected(execution, column, row):
     code, data = (t.copy() for t in execution.trace)
     code[column, row] = (int(code[column, row]) + 1) % P
     message = assert_rejected(execution, (code, data))
+    assert "control root" in message or "constraint check failed" in message
+
+
+def test_forged_selectors_are_rejected_by_the_control_root(execution):
+    """Selectors of the prover's choosing: row numbers shifted by one make a trace that
+    satisfies every constraint while claiming fib(n + 1) as fib(n); only the control
+    root stops it."""
+    code, data = (t.copy() for t in execution.trace)
+    code[INDEX] = (code[INDEX].astype(np.int64) - 1) % P
+    data[ACT, N] = 1  # act now falls at row n + 1, whose forged index is n
+    message = assert_rejected(
+        execution, (code, data), public_outputs={"fib_n": int(data[A, N + 1])}
+    )
     assert "control root" in message
 
 

@@ -92,9 +92,9 @@ def verify(
 ) -> Verified:
     """Verify ``seal`` for ``circuit`` with ``2^po2`` rows; raise ``VerificationError`` if not.
 
-    ``check_roots`` is called with the group roots as soon as they are read; it must
-    raise ``VerificationError`` for a group whose root is fixed (the program's control
-    root) and does not match.
+    ``check_roots`` is called with the group roots once everything else has passed; it
+    must raise ``VerificationError`` for a group whose root is fixed (the program's
+    control root) and does not match.
     """
     if not 1 <= po2 <= 24:
         raise VerificationError(f"po2 must be between 1 and 24, got {po2}")
@@ -116,8 +116,6 @@ def verify(
         globals_.append(values)
         trees.append(_Tree(reader, domain, g.width, f"group {g.name!r}"))
     roots = tuple(t.root for t in trees)
-    if check_roots is not None:
-        check_roots(roots)
 
     # 2–4. The constraint check at the out-of-domain point z.
     poly_mix = reader.random_ext_elem()
@@ -173,6 +171,8 @@ def verify(
     reader.finish()
     for tree in [*trees, check_tree, *fri_trees]:
         tree.check()
+    if check_roots is not None:  # last: a control root can be costly to compute
+        check_roots(roots)
     return Verified(tuple(globals_), roots)
 
 
