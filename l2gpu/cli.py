@@ -79,7 +79,9 @@ class _PhaseBar:
     def __init__(self) -> None:
         from tqdm import tqdm
 
-        self._bar = tqdm(total=len(PHASES), desc="proving", unit="phase", delay=0.5, leave=False)
+        self._bar = tqdm(
+            total=len(PHASES), desc="proving", unit="phase", delay=0.5, leave=False, disable=None
+        )
         self._started = False
 
     def __call__(self, phase: str) -> None:
