@@ -143,13 +143,16 @@ def prove(
         for r in taps.registers
         for b in r.backs
     ]
-    x = be.asarray((powers(ROU_FWD[log_domain], domain) * 3 % P).astype(np.uint32))
+    omega = be.asarray(powers(ROU_FWD[log_domain], domain).astype(np.uint32))  # ω_4n^i
+    x = be.mul(omega, 3)  # the coset points 3·ω_4n^i
     flat_globals = [int(v) for values in globals_ for v in values]
     tot = circuit.program.run(_CosetOps(be, tap_arrays, x, poly_mix, [flat_globals, []]))
     # x_i^n − 1 = 3^n·ω_4^(i mod 4) − 1 takes four values.
     denom = [(pow(3, n, P) * pow(ROU_FWD[2], k, P) - 1) % P for k in range(4)]
-    inv_denom = np.tile(np.array([pow(d, P - 2, P) for d in denom], np.uint32), n)
-    quotient = be.mul(be.asarray(inv_denom)[None], 0 if tot is None else tot)
+    inv_denom = be.asarray(np.array([pow(d, P - 2, P) for d in denom], np.uint32))
+    # A constant (or absent) total broadcasts to the whole coset first.
+    tot = be.add(be.asarray(np.zeros((EXT, domain), np.uint32)), 0 if tot is None else tot)
+    quotient = be.mul(tot.reshape(EXT, n, 4), inv_denom).reshape(EXT, domain)
     q = be.bit_reverse(be.interpolate(quotient))  # (4, 4n) natural coefficients of Q(3x)
     # Piece i holds coefficients q_{4m+i}; check column REMAP[i] + 4j its component j.
     # REMAP is its own inverse, so reorder the residues i by REMAP and flatten (j, i).
@@ -175,7 +178,7 @@ def prove(
 
     # 4. The DEEP polynomial on the unshifted domain.
     mix = writer.random_ext_elem()
-    deep = _deep(be, circuit, trees, check_tree, coeff_u, z, mix, po2, domain)
+    deep = _deep(be, circuit, trees, check_tree, coeff_u, z, mix, po2, omega)
 
     # 5. FRI.
     report("FRI")
@@ -235,14 +238,14 @@ def _interpolate(points: Sequence[Fp4], values: Sequence[Fp4]) -> list[Fp4]:
     return coeffs
 
 
-def _deep(be, circuit, trees, check_tree, coeff_u, z: Fp4, mix: Fp4, po2: int, domain: int):
-    """DEEP values ``(4, domain)`` at ``x_i = ω_domain^i``; of degree ``< n`` for any trace.
+def _deep(be, circuit, trees, check_tree, coeff_u, z: Fp4, mix: Fp4, po2: int, x):
+    """DEEP values ``(4, 4n)`` at the points ``x`` (``ω_4n^i``, the unshifted domain); of
+    degree ``< n`` for any trace.
 
     ``Σ_k (Σ_r mix^t·g_r(x) − U_k(x)) / Π_back (x − z·ω_n^-back)`` over the combos, plus
     ``(Σ_c mix^t·H_c(x) − U_check) / (x − z^4)`` over the check columns.
     """
     taps = circuit.taps
-    x = be.asarray(powers(ROU_FWD[domain.bit_length() - 1], domain).astype(np.uint32))
     back_one = ROU_REV[po2]
     weights = taps.deep_weights(mix, CHECK_SIZE)
     combo_u = taps.combo_u(coeff_u, weights)
