@@ -21,12 +21,16 @@ How to implement a backend:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..field import Fp4
+from ..field import Fp4, P
 from ..poseidon2 import Poseidon2Params
+
+if TYPE_CHECKING:
+    from ..stark.circuit import Program
 
 Array = Any  # the backend's array type
 
@@ -131,3 +135,81 @@ class Backend(ABC):
     def poly_eval_ext(self, coeffs: Array, point: Fp4) -> np.ndarray:
         """Polynomials with natural-order base coefficients ``(k, n)`` at an Fp4 point →
         host ``(k, 4)``."""
+
+    # -- constraints -------------------------------------------------------------
+    def eval_constraints(
+        self,
+        program: Program,
+        groups: Sequence[Array],
+        taps: Sequence[tuple[int, int, int]],
+        x: Array,
+        poly_mix: Fp4,
+        globals_: Sequence[int],
+    ) -> Array:
+        """A constraint program over a whole evaluation domain → Fp4 values ``(4, m)``.
+
+        ``groups`` are ``(width, m)`` matrices; ``Get i`` reads tap ``i`` =
+        ``(group, column, shift)``: ``groups[group][column][(j − shift) mod m]`` at point
+        ``j``, and ``Get len(taps)`` reads ``x``. ``GetGlobal 0 k`` reads ``globals_[k]``.
+        The result is ``Σ_k poly_mix^k · c_k`` over the asserted values ``c_k``.
+
+        This default runs the program step by step through the element-wise kernels;
+        backends override it with one fused kernel.
+        """
+        tap_arrays = [self.roll(groups[g][c], shift) for g, c, shift in taps]
+        tot = program.run(_DomainOps(self, tap_arrays, x, poly_mix, globals_))
+        zeros = self.asarray(np.zeros((4, x.shape[-1]), np.uint32))
+        return self.add(zeros, 0 if tot is None else tot)
+
+
+class _DomainOps:
+    """Runs a constraint program through a backend's element-wise kernels.
+
+    Values are base-field arrays ``(m,)`` or ``int`` constants; an accumulator is an Fp4
+    array ``(4, m)`` (``None`` while still zero) with a constant Fp4 multiplier.
+    """
+
+    def __init__(self, be: Backend, taps: list, x, poly_mix: Fp4, globals_: Sequence[int]):
+        self.be, self.taps, self.x, self.poly_mix, self.globals = be, taps, x, poly_mix, globals_
+
+    def const(self, c: int) -> int:
+        return c
+
+    def get(self, i: int):
+        return self.taps[i] if i < len(self.taps) else self.x
+
+    def get_global(self, base: int, offset: int) -> int:
+        if base != 0:
+            raise ValueError("only the public values (GetGlobal 0) are supported")
+        return int(self.globals[offset])
+
+    def add(self, a, b):
+        return (a + b) % P if isinstance(a, int) and isinstance(b, int) else self.be.add(a, b)
+
+    def sub(self, a, b):
+        return (a - b) % P if isinstance(a, int) and isinstance(b, int) else self.be.sub(a, b)
+
+    def mul(self, a, b):
+        return a * b % P if isinstance(a, int) and isinstance(b, int) else self.be.mul(a, b)
+
+    def true(self):
+        return None, Fp4.one()
+
+    def _plus(self, tot, term):
+        return term if tot is None else self.be.add(tot, term)
+
+    def _const(self, c: Fp4):
+        return self.be.asarray(np.array(c.c, dtype=np.uint32).reshape(4, 1))
+
+    def and_eqz(self, acc, value):
+        tot, mul = acc
+        value = value if isinstance(value, int) else value[None]
+        return self._plus(tot, self.be.mul(value, self._const(mul))), mul * self.poly_mix
+
+    def and_cond(self, acc, cond, inner):
+        tot, mul = acc
+        if inner[0] is None:
+            return tot, mul * inner[1]
+        cond = cond if isinstance(cond, int) else cond[None]
+        term = self.be.mul(self.be.ext_mul(inner[0], mul), cond)
+        return self._plus(tot, term), mul * inner[1]

@@ -34,54 +34,6 @@ def _const(be, c: Fp4):
     return be.asarray(np.array(c.c, dtype=np.uint32).reshape(EXT, 1))
 
 
-class _CosetOps:
-    """Runs a constraint program on arrays over the coset ``x_i = 3·ω_4n^i``.
-
-    Values are base-field arrays ``(m,)`` (or ``int`` constants); an accumulator is an
-    Fp4 array ``(4, m)`` (``None`` while still zero) with a constant Fp4 multiplier.
-    """
-
-    def __init__(self, be, taps: list, x, poly_mix: Fp4, args: Sequence[Sequence[int]]):
-        self.be, self.taps, self.x, self.poly_mix, self.args = be, taps, x, poly_mix, args
-
-    def const(self, c: int) -> int:
-        return c
-
-    def get(self, i: int):
-        return self.taps[i] if i < len(self.taps) else self.x
-
-    def get_global(self, base: int, offset: int) -> int:
-        return int(self.args[base][offset])
-
-    def add(self, a, b):
-        return (a + b) % P if isinstance(a, int) and isinstance(b, int) else self.be.add(a, b)
-
-    def sub(self, a, b):
-        return (a - b) % P if isinstance(a, int) and isinstance(b, int) else self.be.sub(a, b)
-
-    def mul(self, a, b):
-        return a * b % P if isinstance(a, int) and isinstance(b, int) else self.be.mul(a, b)
-
-    def true(self):
-        return None, Fp4.one()
-
-    def _plus(self, tot, term):
-        return term if tot is None else self.be.add(tot, term)
-
-    def and_eqz(self, acc, value):
-        tot, mul = acc
-        value = value if isinstance(value, int) else value[None]
-        return self._plus(tot, self.be.mul(value, _const(self.be, mul))), mul * self.poly_mix
-
-    def and_cond(self, acc, cond, inner):
-        tot, mul = acc
-        if inner[0] is None:
-            return tot, mul * inner[1]
-        cond = cond if isinstance(cond, int) else cond[None]
-        term = self.be.mul(self.be.ext_mul(inner[0], mul), cond)
-        return self._plus(tot, term), mul * inner[1]
-
-
 def _ext_inv(be, a):
     """Inverse of an Fp4 array ``(4, m)`` via its norm: ``b = a·ā`` lies in ``Fp[x^2]``
     (``ā(x) = a(−x)``), and ``(b0 + b2·x^2)(b0 − b2·x^2) = b0^2 + 11·b2^2``."""
@@ -138,20 +90,15 @@ def prove(
     report("constraints")
     poly_mix = writer.random_ext_elem()
     taps = circuit.taps
-    tap_arrays = [
-        be.roll(trees[r.group].columns[r.column], INV_RATE * b)
-        for r in taps.registers
-        for b in r.backs
-    ]
+    tap_list = [(r.group, r.column, INV_RATE * b) for r in taps.registers for b in r.backs]
     omega = be.asarray(powers(ROU_FWD[log_domain], domain).astype(np.uint32))  # ω_4n^i
     x = be.mul(omega, 3)  # the coset points 3·ω_4n^i
     flat_globals = [int(v) for values in globals_ for v in values]
-    tot = circuit.program.run(_CosetOps(be, tap_arrays, x, poly_mix, [flat_globals, []]))
+    groups = [tree.columns for tree in trees]
+    tot = be.eval_constraints(circuit.program, groups, tap_list, x, poly_mix, flat_globals)
     # x_i^n − 1 = 3^n·ω_4^(i mod 4) − 1 takes four values.
     denom = [(pow(3, n, P) * pow(ROU_FWD[2], k, P) - 1) % P for k in range(4)]
     inv_denom = be.asarray(np.array([pow(d, P - 2, P) for d in denom], np.uint32))
-    # A constant (or absent) total broadcasts to the whole coset first.
-    tot = be.add(be.asarray(np.zeros((EXT, domain), np.uint32)), 0 if tot is None else tot)
     quotient = be.mul(tot.reshape(EXT, n, 4), inv_denom).reshape(EXT, domain)
     q = be.bit_reverse(be.interpolate(quotient))  # (4, 4n) natural coefficients of Q(3x)
     # Piece i holds coefficients q_{4m+i}; check column REMAP[i] + 4j its component j.
