@@ -161,6 +161,55 @@ class Backend(ABC):
         zeros = self.asarray(np.zeros((4, x.shape[-1]), np.uint32))
         return self.add(zeros, 0 if tot is None else tot)
 
+    def deep(
+        self,
+        matrices: Sequence[Array],
+        terms: Sequence[tuple[int, int, int, Fp4]],
+        u: Sequence[Sequence[Fp4]],
+        roots: Sequence[Sequence[Fp4]],
+        x: Array,
+    ) -> Array:
+        """The DEEP combination at base points ``x`` ``(m,)`` → Fp4 values ``(4, m)``:
+
+        ``Σ_k (N_k(x) − U_k(x)) / Π_{r ∈ roots[k]} (x − r)``, where ``N_k`` sums
+        ``w · matrices[mat][col]`` over the ``terms`` ``(k, mat, col, w)`` of combo ``k``
+        and ``U_k`` has Fp4 coefficients ``u[k]`` (lowest first). No ``x`` may be a root.
+
+        This default goes through the element-wise kernels; backends override it with one
+        fused kernel.
+        """
+        numerators: list[Any] = [None] * len(u)
+        for k, mat, col, w in terms:
+            term = self.mul(matrices[mat][col][None], self._fp4(w))
+            numerators[k] = term if numerators[k] is None else self.add(numerators[k], term)
+        x_ext = self.mul(x[None], self._fp4(Fp4.one()))  # x embedded in Fp4: (x, 0, 0, 0)
+        total = None
+        for numerator, coeffs, points in zip(numerators, u, roots, strict=True):
+            u_val = self.mul(x_ext, 0)
+            for c in reversed(coeffs):  # Horner: U_k(x), an Fp4 polynomial at base points
+                u_val = self.add(self.mul(u_val, x[None]), self._fp4(c))
+            divisor = None
+            for root in points:
+                factor = self.sub(x_ext, self._fp4(root))
+                divisor = factor if divisor is None else self.ext_mul(divisor, factor)
+            value = self.sub(0 if numerator is None else numerator, u_val)
+            term = self.ext_mul(value, self._ext_inv(divisor))
+            total = term if total is None else self.add(total, term)
+        return total
+
+    def _fp4(self, c: Fp4) -> Array:
+        """An Fp4 constant as a ``(4, 1)`` array that broadcasts against ``(4, m)``."""
+        return self.asarray(np.array(c.c, dtype=np.uint32).reshape(4, 1))
+
+    def _ext_inv(self, a: Array) -> Array:
+        """Inverse of an Fp4 array ``(4, m)`` via its norm: ``b = a·ā`` lies in
+        ``Fp[x^2]`` (``ā(x) = a(−x)``), and ``(b0 + b2·x^2)(b0 − b2·x^2) = b0^2 + 11·b2^2``."""
+        conj = self.mul(a, self._fp4(Fp4((1, P - 1, 1, P - 1))))
+        b = self.ext_mul(a, conj)
+        norm = self.add(self.mul(b[0], b[0]), self.mul(11, self.mul(b[2], b[2])))
+        b_conj = self.mul(b, self._fp4(Fp4((1, 0, P - 1, 0))))
+        return self.mul(self.ext_mul(conj, b_conj), self.inv(norm)[None])
+
 
 class _DomainOps:
     """Runs a constraint program through a backend's element-wise kernels.
@@ -198,13 +247,10 @@ class _DomainOps:
     def _plus(self, tot, term):
         return term if tot is None else self.be.add(tot, term)
 
-    def _const(self, c: Fp4):
-        return self.be.asarray(np.array(c.c, dtype=np.uint32).reshape(4, 1))
-
     def and_eqz(self, acc, value):
         tot, mul = acc
         value = value if isinstance(value, int) else value[None]
-        return self._plus(tot, self.be.mul(value, self._const(mul))), mul * self.poly_mix
+        return self._plus(tot, self.be.mul(value, self.be._fp4(mul))), mul * self.poly_mix
 
     def and_cond(self, acc, cond, inner):
         tot, mul = acc

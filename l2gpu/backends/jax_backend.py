@@ -55,6 +55,7 @@ from ..field import (
     powers,
 )
 from ..poseidon2 import Poseidon2Params
+from ..stark.circuit import Program
 from .base import Backend
 
 Array = jax.Array
@@ -674,6 +675,159 @@ def _poly_eval_ext(coeffs: Array, low: Array, high: Array) -> Array:
     return _sum_rows(terms, axis=-1).T  # (k, 4)
 
 
+# -- constraints --------------------------------------------------------------------
+
+
+def _multipliers(program: Program, poly_mix: Fp4) -> list[Fp4]:
+    """Host: the Fp4 factor each ``AndEqz`` / ``AndCond`` step scales its term by (the
+    accumulator's ``poly_mix`` power), in step order."""
+    accs: list[Fp4] = []
+    out = []
+    for op, *args in program.steps:
+        if op == "True":
+            accs.append(Fp4.one())
+        elif op == "AndEqz":
+            out.append(accs[args[0]])
+            accs.append(accs[args[0]] * poly_mix)
+        elif op == "AndCond":
+            out.append(accs[args[0]])
+            accs.append(accs[args[0]] * accs[args[2]])
+    return out
+
+
+@_kernel("constraints", static_argnums=(0, 1))
+def _constraints(
+    program: Program,
+    taps: tuple[tuple[int, int, int], ...],
+    groups: list[Array],
+    x: Array,
+    factors: Array,
+    globals_: Array,
+) -> Array:
+    """One fused pass of a constraint program over the domain (see
+    :meth:`Backend.eval_constraints`). Values are Montgomery-form arrays or, while
+    constant, Python ints (canonical); the accumulators are Montgomery-form Fp4 arrays,
+    scaled by their steps' ``factors`` (in :func:`_fp4_m` form, ``(k, 2, 4)``)."""
+
+    def arr(v: Array | int) -> Array:
+        return _mont(v) if isinstance(v, int) else v
+
+    def binary(op: str, a: Array | int, b: Array | int) -> Array | int:
+        if isinstance(a, int) and isinstance(b, int):
+            return {"Add": a + b, "Sub": a - b, "Mul": a * b}[op] % P
+        if op == "Add":
+            return _add(arr(a), arr(b))
+        if op == "Sub":
+            return _sub(arr(a), arr(b))
+        if isinstance(a, int):
+            a, b = b, a
+        return _mm(a, _mont(b)) if isinstance(b, int) else _mm(a, b)
+
+    def term(value: Array | int, k: int) -> Array:
+        """``value · factor_k`` as a Montgomery-form Fp4 array ``(4, ...)``."""
+        return _mm(arr(value)[None], factors[k, 0].reshape((4,) + (1,) * x.ndim))
+
+    values: list[Array | int] = []
+    tots: list[Array | None] = []
+    k = 0
+    for op, *args in program.steps:
+        if op == "Const":
+            values.append(int(args[0]))
+        elif op == "Get":
+            i = args[0]
+            if i < len(taps):
+                g, c, shift = taps[i]
+                values.append(_to_m(jnp.roll(groups[g][c], shift)))
+            else:
+                values.append(_to_m(x))
+        elif op == "GetGlobal":
+            if args[0] != 0:
+                raise ValueError("only the public values (GetGlobal 0) are supported")
+            values.append(_to_m(globals_[args[1]]))
+        elif op in ("Add", "Sub", "Mul"):
+            values.append(binary(op, values[args[0]], values[args[1]]))
+        elif op == "True":
+            tots.append(None)
+        elif op == "AndEqz":
+            t = term(values[args[1]], k)
+            tots.append(t if tots[args[0]] is None else _add(tots[args[0]], t))
+            k += 1
+        elif op == "AndCond":
+            inner, base = tots[args[2]], tots[args[0]]
+            if inner is not None:
+                shape = (4,) + (1,) * x.ndim
+                prod = _ext_mul_m(inner, factors[k, 0].reshape(shape), factors[k, 1].reshape(shape))
+                t = _mm(prod, arr(values[args[1]])[None])
+                base = t if base is None else _add(base, t)
+            tots.append(base)
+            k += 1
+        else:
+            raise ValueError(f"unknown constraint op {op!r}")
+    tot = tots[program.result]
+    zeros = jnp.zeros((4, *x.shape), jnp.uint32)
+    return zeros if tot is None else jnp.broadcast_to(_from_m(tot), zeros.shape)
+
+
+def _stored(x: Array) -> Array:
+    """``x``, materialized: XLA would otherwise fuse its computation into, and repeat it
+    in, every consumer (an Fp4 product reads each input component four times)."""
+    return lax.optimization_barrier(x)
+
+
+def _ext_mul(a: Array, b: Array) -> Array:
+    """Fp4 product of canonical ``(4, ...)`` arrays, materialized."""
+    return _stored(_ext_mul_m(_stored(a), _to_m(b), _mm(b, U32(NBETA * _R2 % P))))
+
+
+def _ext_inv(a: Array) -> Array:
+    """Fp4 inverse of canonical ``(4, ...)`` arrays via the norm (see
+    :meth:`Backend._ext_inv`), one Fermat inversion per element."""
+    conj = jnp.stack([a[0], _sub(U32(0), a[1]), a[2], _sub(U32(0), a[3])])
+    b = _ext_mul(a, conj)
+    norm = _add(_mul(b[0], b[0]), _mm(_mm(b[2], b[2]), _mont(11 * MONT_R % P)))
+    b_conj = jnp.stack([b[0], jnp.zeros_like(b[0]), _sub(U32(0), b[2]), jnp.zeros_like(b[0])])
+    inv_norm = _pow_m(_stored(_to_m(norm)), P - 2)  # Montgomery: a product by it is canonical
+    return _mm(_ext_mul(conj, b_conj), inv_norm[None])
+
+
+@_kernel("deep", static_argnums=(0, 1, 2))
+def _deep(
+    terms: tuple[tuple[int, int, int], ...],
+    u_lens: tuple[int, ...],
+    root_lens: tuple[int, ...],
+    matrices: list[Array],
+    weights: Array,
+    u: Array,
+    roots: Array,
+    x: Array,
+) -> Array:
+    """One fused pass of :meth:`Backend.deep`: ``weights`` ``(T, 4)`` in Montgomery form,
+    ``u`` and ``roots`` the combos' canonical Fp4 constants concatenated ``(·, 4)``."""
+    shape = (4,) + (1,) * x.ndim
+    numerators: list[Array | None] = [None] * len(u_lens)
+    for t, (k, mat, col) in enumerate(terms):
+        term = _mm(matrices[mat][col][None], weights[t].reshape(shape))
+        numerators[k] = _stored(term if numerators[k] is None else _add(numerators[k], term))
+    x_m = _stored(_to_m(x))
+    zero = jnp.zeros_like(x)
+    x_ext = jnp.stack([x, zero, zero, zero])
+    total = None
+    u_at, r_at = 0, 0
+    for numerator, u_len, r_len in zip(numerators, u_lens, root_lens, strict=True):
+        u_val = jnp.zeros((4, *x.shape), jnp.uint32)
+        for j in reversed(range(u_at, u_at + u_len)):  # Horner, Fp4 coefficients at base x
+            u_val = _stored(_add(_mm(u_val, x_m[None]), u[j].reshape(shape)))
+        divisor = None
+        for j in range(r_at, r_at + r_len):
+            factor = _sub(x_ext, roots[j].reshape(shape))
+            divisor = factor if divisor is None else _ext_mul(divisor, factor)
+        u_at, r_at = u_at + u_len, r_at + r_len
+        value = _sub(U32(0), u_val) if numerator is None else _sub(numerator, u_val)
+        term = _ext_mul(value, _ext_inv(divisor))
+        total = _stored(term if total is None else _add(total, term))
+    return total
+
+
 # -- the backend ------------------------------------------------------------------
 
 
@@ -852,6 +1006,48 @@ class JaxBackend(Backend):
             pw.append(_fp4_m(cur))
             cur = cur * mix
         return _fri_fold(coeffs, np.stack(pw, axis=-1))  # (2, 4, 16)
+
+    def eval_constraints(
+        self,
+        program: Program,
+        groups: Sequence[Array],
+        taps: Sequence[tuple[int, int, int]],
+        x: Array,
+        poly_mix: Fp4,
+        globals_: Sequence[int],
+    ) -> Array:
+        m = x.shape[-1]
+        factors = [_fp4_m(f) for f in _multipliers(program, poly_mix)] or [_fp4_m(Fp4.one())]
+        return _constraints(
+            program,
+            tuple((int(g), int(c), int(shift) % m if m else 0) for g, c, shift in taps),
+            list(groups),
+            x,
+            np.stack(factors),
+            np.array([int(v) % P for v in globals_] or [0], dtype=U32),
+        )
+
+    def deep(
+        self,
+        matrices: Sequence[Array],
+        terms: Sequence[tuple[int, int, int, Fp4]],
+        u: Sequence[Sequence[Fp4]],
+        roots: Sequence[Sequence[Fp4]],
+        x: Array,
+    ) -> Array:
+        if not terms or any(not r for r in roots):
+            return super().deep(matrices, terms, u, roots, x)
+        flat = [c.c for coeffs in u for c in coeffs] or [(0, 0, 0, 0)]
+        return _deep(
+            tuple((int(k), int(mat), int(col)) for k, mat, col, _ in terms),
+            tuple(len(c) for c in u),
+            tuple(len(r) for r in roots),
+            list(matrices),
+            _mont(np.array([w.c for *_, w in terms])),
+            np.array(flat, dtype=U32),
+            np.array([r.c for points in roots for r in points], dtype=U32),
+            x,
+        )
 
     def poly_eval_ext(self, coeffs: Array, point: Fp4) -> np.ndarray:
         k, n = coeffs.shape

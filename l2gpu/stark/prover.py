@@ -29,21 +29,6 @@ PHASES = ("commit", "constraints", "FRI", "queries")
 Progress = Callable[[str], None]
 
 
-def _const(be, c: Fp4):
-    """An Fp4 constant as a ``(4, 1)`` array that broadcasts against ``(4, m)``."""
-    return be.asarray(np.array(c.c, dtype=np.uint32).reshape(EXT, 1))
-
-
-def _ext_inv(be, a):
-    """Inverse of an Fp4 array ``(4, m)`` via its norm: ``b = a·ā`` lies in ``Fp[x^2]``
-    (``ā(x) = a(−x)``), and ``(b0 + b2·x^2)(b0 − b2·x^2) = b0^2 + 11·b2^2``."""
-    conj = be.mul(a, _const(be, Fp4((1, P - 1, 1, P - 1))))
-    b = be.ext_mul(a, conj)
-    norm = be.add(be.mul(b[0], b[0]), be.mul(11, be.mul(b[2], b[2])))
-    b_conj = be.mul(b, _const(be, Fp4((1, 0, P - 1, 0))))
-    return be.mul(be.ext_mul(conj, b_conj), be.inv(norm)[None])
-
-
 def prove(
     circuit: Circuit,
     trace: Sequence[np.ndarray],
@@ -196,35 +181,13 @@ def _deep(be, circuit, trees, check_tree, coeff_u, z: Fp4, mix: Fp4, po2: int, x
     back_one = ROU_REV[po2]
     weights = taps.deep_weights(mix, CHECK_SIZE)
     combo_u = taps.combo_u(coeff_u, weights)
-    numerators: list[Any] = [None] * (len(taps.combos) + 1)
-
-    def accumulate(k: int, column, factor: Fp4) -> None:
-        term = be.mul(column[None], _const(be, factor))
-        numerators[k] = term if numerators[k] is None else be.add(numerators[k], term)
-
-    for r, w in zip(taps.registers, weights, strict=False):
-        accumulate(r.combo, trees[r.group].columns[r.column], w)
-    for i, w in enumerate(weights[len(taps.registers) :]):
-        accumulate(len(taps.combos), check_tree.columns[i], w)
-
-    x_ext = be.mul(x[None], _const(be, Fp4.one()))  # x embedded in Fp4: (x, 0, 0, 0)
-    total = None
-    for k, numerator in enumerate(numerators):
-        if k < len(taps.combos):
-            u_coeffs = combo_u[taps.combo_begin[k] : taps.combo_begin[k + 1]]
-            roots = [z * pow(back_one, b, P) for b in taps.combos[k]]
-        else:
-            u_coeffs, roots = [combo_u[-1]], [z**INV_RATE]
-        u_val = be.mul(x_ext, 0)
-        for c in reversed(u_coeffs):  # Horner: U_k(x), an Fp4 polynomial at base points
-            u_val = be.add(be.mul(u_val, x[None]), _const(be, c))
-        divisor = None
-        for root in roots:
-            factor = be.sub(x_ext, _const(be, root))
-            divisor = factor if divisor is None else be.ext_mul(divisor, factor)
-        term = be.ext_mul(be.sub(numerator, u_val), _ext_inv(be, divisor))
-        total = term if total is None else be.add(total, term)
-    return total
+    checks = len(taps.combos)  # the check columns' combo, after the taps' ones
+    terms = [(r.combo, r.group, r.column, w) for r, w in zip(taps.registers, weights, strict=False)]
+    terms += [(checks, len(trees), i, w) for i, w in enumerate(weights[len(taps.registers) :])]
+    u = [combo_u[taps.combo_begin[k] : taps.combo_begin[k + 1]] for k in range(checks)]
+    roots = [[z * pow(back_one, b, P) for b in backs] for backs in taps.combos]
+    matrices = [tree.columns for tree in trees] + [check_tree.columns]
+    return be.deep(matrices, terms, [*u, [combo_u[-1]]], [*roots, [z**INV_RATE]], x)
 
 
 def _fri_prove(be, writer: SealWriter, hs: HashSuite, evals, degree: int) -> list[MerkleTree]:
