@@ -105,7 +105,7 @@ def compare(
     *,
     names: Sequence[str] | None = None,
     repeats: int = 3,
-    host: Sequence[str] | None = None,
+    host: str | Sequence[str] | None = None,
     cuda: bool = False,
     timeout: float = risc0.PROVE_TIMEOUT,
 ) -> Comparison:
