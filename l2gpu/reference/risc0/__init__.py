@@ -43,10 +43,13 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...field import P
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 RISC0_VERSION = "3.0.4"  # the version every Cargo.toml of the template pins
 PROGRAMS = ("fibonacci", "sha256")
