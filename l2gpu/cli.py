@@ -16,6 +16,7 @@ from .errors import ProofFormatError, VerificationError
 from .field import P
 from .hashing import SUITES
 from .proof import Proof
+from .reference import compare as reference
 from .stark.prover import PHASES
 
 
@@ -167,6 +168,8 @@ def _cmd_verify_risc0(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
+    if args.reference or args.program:
+        return reference.run_cli(args)
     names = args.backend or None
     for name in names or backends.available():
         _backend(name)  # an unavailable backend asked for by name is an error
@@ -218,6 +221,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=3, help="steady-state calls (best is kept)")
     bench.add_argument("--backend", action="append", help="only these backends (repeatable)")
     bench.add_argument("--json", action="store_true", help="machine-readable output")
+    reference.add_arguments(bench)  # --reference risc0 PROGRAM: RISC Zero side by side
     bench.set_defaults(run=_cmd_bench)
     return parser
 
