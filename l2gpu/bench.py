@@ -47,7 +47,9 @@ def ready(out: object) -> object:
     return out
 
 
-def _time(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
+def time_call(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """``(first, best)`` seconds of ``fn()``: one first call (with any compilation), then
+    the best of ``repeats`` more; asynchronous results are waited for."""
     start = time.perf_counter()
     ready(fn())
     first = time.perf_counter() - start
@@ -113,11 +115,11 @@ def run(
     for name in names or backends.available():
         be = backends.get(name)
         for figure, size, unit, items, call in _cases(be, log_n):
-            first, steady = _time(call, repeats)
+            first, steady = time_call(call, repeats)
             figures.append(Figure(figure, size, be.name, unit, first, steady, items / steady))
         if prove_log_rows is not None:
             n = (1 << prove_log_rows) - 1
-            first, steady = _time(lambda n=n, be=be: api.prove("fibonacci", n=n, backend=be), 1)
+            first, steady = time_call(lambda n=n, be=be: api.prove("fibonacci", n=n, backend=be), 1)
             rows = 1 << prove_log_rows
             figures.append(
                 Figure(

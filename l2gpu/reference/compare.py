@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from .. import api, backends, programs
-from ..bench import _time
+from ..bench import time_call
 from ..proof import Proof
 from . import risc0
 
@@ -140,7 +140,7 @@ def _timed_proof(
 ) -> tuple[float, float, Proof]:
     """``bench``'s first-call and best steady-state times of a proof, and the proof."""
     proofs: list[Proof] = []
-    first, steady = _time(lambda: proofs.append(api.prove(prog, backend=be, **inputs)), repeats)
+    first, steady = time_call(lambda: proofs.append(api.prove(prog, backend=be, **inputs)), repeats)
     return first, steady, proofs[-1]
 
 
