@@ -375,7 +375,7 @@ def test_x64_flag_left_alone(jb, nb, rng, x64):
 # -- end to end ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n", [1000, pytest.param(1 << 18, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("n", [1000])  # larger n: tests/test_seal_vectors.py
 def test_fibonacci_proof_matches_numpy(n):
     import l2gpu
 
