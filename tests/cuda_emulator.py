@@ -71,7 +71,9 @@ class EmulatedKernel:
     def __call__(self, grid: tuple, block: tuple, args: tuple, shared_mem: int = 0) -> None:
         if len(args) != len(self.params):
             raise TypeError(f"{self.name} takes {len(self.params)} arguments, got {len(args)}")
-        holders = [self._hold(i, a, p) for i, (a, p) in enumerate(zip(args, self.params))]
+        holders = [
+            self._hold(i, a, p) for i, (a, p) in enumerate(zip(args, self.params, strict=True))
+        ]
         grid3 = (*grid, 1, 1)[:3]
         block3 = (*block, 1, 1)[:3]
         if np.prod(block3) > 1024 or not 0 < grid3[0] < 1 << 31 or max(grid3[1:]) > 65535:

@@ -59,8 +59,10 @@ def kernel_names(source: str) -> list[str]:
 
 
 def ntt_prelude(log_tile: int) -> str:
-    """``ntt.cu``'s tile size: ``2^log_tile`` elements of shared memory per block."""
-    return f"#define NTT_LOG_TILE {int(log_tile)}\n"
+    """``ntt.cu``'s tile, ``2^log_tile`` elements of shared memory per block, and its
+    threads: one per radix-4 group of the tile, at most 256."""
+    threads = max(1, min(256, (1 << log_tile) // 4))
+    return f"#define NTT_LOG_TILE {int(log_tile)}\n#define NTT_THREADS {threads}\n"
 
 
 def _array(name: str, values: np.ndarray) -> str:

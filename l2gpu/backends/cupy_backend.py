@@ -45,6 +45,7 @@ _EW_ADD, _EW_SUB, _EW_MUL, _EW_MUL_MONT = 0, 1, 2, 3  # elementwise.cu's EW_* op
 _EW_DIMS = 4  # elementwise.cu indexes at most this many (collapsed) dimensions
 _INV_RUN = 16  # elementwise.cu's EW_INV_RUN: elements per thread of the batch inversion
 _POLY_STRIDE = 1 << 16  # most threads per row of poly_eval_partial
+_MAX_GRID_Y = 65535  # CUDA's limit on the second grid dimension
 
 
 class Device(Protocol):
@@ -179,7 +180,9 @@ def _strides_along(a: Array, shape: tuple[int, ...]) -> list[int]:
     return out
 
 
-def _collapse(shape: tuple[int, ...], strides: list[list[int]]) -> tuple[list[int], list[list[int]]]:
+def _collapse(
+    shape: tuple[int, ...], strides: list[list[int]]
+) -> tuple[list[int], list[list[int]]]:
     """Drop unit dimensions and merge neighbours that every operand walks as one."""
     dims: list[int] = []
     merged: list[list[int]] = [[] for _ in strides]
@@ -305,7 +308,9 @@ class CupyBackend(Backend):
         state, block = self._c(state), self._c(block)
         m = state.shape[1]
         if state.shape != (8, m) or block.shape != (16, m):
-            raise ValueError(f"need (8, m) states and (16, m) blocks, got {state.shape}, {block.shape}")
+            raise ValueError(
+                f"need (8, m) states and (16, m) blocks, got {state.shape}, {block.shape}"
+            )
         out = self._dev.empty((8, m))
         self._sha("sha256_compress", m, [state, block, out, U64(m)])
         return out
@@ -419,7 +424,9 @@ class CupyBackend(Backend):
         ]
         self._ntt("ntt_dif_tile" if dif else "ntt_dit_tile", 0, args, grid=(blocks,))
 
-    def _strided(self, dif: bool, data: Array, src: Array, tw: Array, cols: int, log_n: int, bit: int, k: int):
+    def _strided(
+        self, dif: bool, data: Array, src: Array, tw: Array, cols: int, log_n: int, bit: int, k: int
+    ):
         log_w = min(bit, self._log_tile - k)
         self._tile(dif, src, data, tw, cols, log_n, log_s=bit, log_w=log_w, stages=k)
 
@@ -615,7 +622,9 @@ class CupyBackend(Backend):
 
     def fri_fold(self, coeffs: Array, mix: Fp4) -> Array:
         coeffs = self._c(coeffs)
-        count = coeffs.shape[-1] // 16
+        if coeffs.ndim != 2 or coeffs.shape[0] != 4 or coeffs.shape[1] % 16:
+            raise ValueError(f"FRI folds (4, 16·m) coefficients, got {coeffs.shape}")
+        count = coeffs.shape[1] // 16
         out = self._dev.empty((4, count))
         powers, cur = [], Fp4.one()
         for _ in range(16):
@@ -633,12 +642,15 @@ class CupyBackend(Backend):
         stride = min(_POLY_STRIDE, max(self._fri.threads, 1 << (n - 1).bit_length()))
         low = self._dev.upload(to_mont(fp4_powers(point, stride)))
         blocks = stride // self._fri.threads
-        partial = self._dev.empty((k, blocks, 4))
         step = [U32(w) for w in _fp4_mont(point**stride)]
-        args = [coeffs, partial, low, U64(n), U64(stride), *step]
-        self._fri("poly_eval_partial", 0, args, grid=(blocks, k))
-        sums = self.to_numpy(partial).astype(U64).sum(axis=1) % U64(P)
-        return sums.astype(U32)
+        sums = []
+        for start in range(0, k, _MAX_GRID_Y):  # a row per grid row
+            rows = coeffs[start : start + _MAX_GRID_Y]
+            partial = self._dev.empty((rows.shape[0], blocks, 4))
+            args = [rows, partial, low, U64(n), U64(stride), *step]
+            self._fri("poly_eval_partial", 0, args, grid=(blocks, rows.shape[0]))
+            sums.append(self.to_numpy(partial).astype(U64).sum(axis=1) % U64(P))
+        return np.concatenate(sums).astype(U32)
 
     # -- constraints ---------------------------------------------------------------------------
     def eval_constraints(

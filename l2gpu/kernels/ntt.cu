@@ -24,11 +24,11 @@
 // (1/n; or 3^bitrev(pos)/n, which is zk_shift too).
 #include "field.cuh"
 
-#ifndef NTT_LOG_TILE
+#ifndef NTT_LOG_TILE  // the prelude sets both (l2gpu.backends.cuda_sources.ntt_prelude)
 #define NTT_LOG_TILE 12
+#define NTT_THREADS 256
 #endif
 #define NTT_TILE (1u << NTT_LOG_TILE)
-#define NTT_THREADS 256
 
 // tw[h − 1 + e] = ω_{2h}^e (Montgomery form) for h = 1, 2, 4, …, 2^log_h_max and e < h.
 // pows[b] = ω^(2^b) for the root ω of order 2^(log_h_max + 1), in Montgomery form.
