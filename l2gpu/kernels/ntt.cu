@@ -131,8 +131,9 @@ __device__ __forceinline__ void ntt_tile_step(u32* buf, const u32* __restrict__ 
 //   log_s: row stride of a tile (0: contiguous tiles); log_w: its columns (0 when log_s is).
 //   log_rep: read src expanded (see the top of the file); 0 reads src like dst.
 //   scale: if use_scale, each output is multiplied by scale[q & scale_mask].
+//   src may be dst (the strided launches work in place), so neither is __restrict__.
 template <bool DIF>
-__device__ __forceinline__ void ntt_tile(const u32* __restrict__ src, u32* dst,
+__device__ __forceinline__ void ntt_tile(const u32* src, u32* dst,
                                          const u32* __restrict__ tw, const u32* __restrict__ scale,
                                          u64 total, u32 cols, u32 log_n, u32 log_rep, u32 log_s,
                                          u32 log_w, u32 b_lo, u32 stages, u64 scale_mask,
@@ -188,7 +189,7 @@ __device__ __forceinline__ void ntt_tile(const u32* __restrict__ src, u32* dst,
 }
 
 extern "C" __global__ void __launch_bounds__(NTT_THREADS)
-    ntt_dif_tile(const u32* __restrict__ src, u32* dst, const u32* __restrict__ tw,
+    ntt_dif_tile(const u32* src, u32* dst, const u32* __restrict__ tw,
                  const u32* __restrict__ scale, u64 total, u32 cols, u32 log_n, u32 log_rep,
                  u32 log_s, u32 log_w, u32 b_lo, u32 stages, u64 scale_mask, u32 use_scale) {
   ntt_tile<true>(src, dst, tw, scale, total, cols, log_n, log_rep, log_s, log_w, b_lo, stages,
@@ -196,7 +197,7 @@ extern "C" __global__ void __launch_bounds__(NTT_THREADS)
 }
 
 extern "C" __global__ void __launch_bounds__(NTT_THREADS)
-    ntt_dit_tile(const u32* __restrict__ src, u32* dst, const u32* __restrict__ tw,
+    ntt_dit_tile(const u32* src, u32* dst, const u32* __restrict__ tw,
                  const u32* __restrict__ scale, u64 total, u32 cols, u32 log_n, u32 log_rep,
                  u32 log_s, u32 log_w, u32 b_lo, u32 stages, u64 scale_mask, u32 use_scale) {
   ntt_tile<false>(src, dst, tw, scale, total, cols, log_n, log_rep, log_s, log_w, b_lo, stages,
