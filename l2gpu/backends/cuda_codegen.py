@@ -142,7 +142,7 @@ class _ConstantOps:
 
 def kernel_source(program: Program, taps: Sequence[tuple[int, int, int]], groups: int) -> str:
     """The assembled CUDA module for ``program`` with ``taps`` (``(group, column, shift)``
-    per ``Get`` index) over ``groups`` group matrices."""
+    per ``Get`` index, ``shift`` smaller than the domain) over ``groups`` group matrices."""
     ops = _SourceOps(taps, _globals_read(program))
     result = program.run(ops)
     params = [f"const u32* __restrict__ g{i}" for i in range(groups)]

@@ -663,13 +663,14 @@ class CupyBackend(Backend):
         globals_: Sequence[int],
     ) -> Array:
         """The constraint program as one generated kernel (:mod:`.cuda_codegen`)."""
-        key = (program.steps, program.result, tuple(map(tuple, taps)), len(groups))
+        x = self._c(x)
+        m = x.shape[-1]
+        taps = tuple((int(g), int(c), int(shift) % m) for g, c, shift in taps)
+        key = (program.steps, program.result, taps, len(groups))
         module = self._constraint_modules.get(key)
         if module is None:
             source = cuda_codegen.kernel_source(program, taps, len(groups))
             module = self._constraint_modules[key] = _Module(self._dev, source, "EC_THREADS")
-        x = self._c(x)
-        m = x.shape[-1]
         mats = [self._c(g) for g in groups]
         for g in mats:
             if g.ndim != 2 or g.shape[1] != m:

@@ -6,11 +6,10 @@
 
 #define EC_THREADS 256
 
-// A tap: column `col` (m values) read `shift` points back, cyclically.
+// A tap: column `col` (m values) read `shift` (< m) points back, cyclically.
 __host__ __device__ __forceinline__ u32 ec_tap(const u32* __restrict__ col, u64 j, u64 shift,
                                                u64 m) {
-  u64 s = shift % m;
-  return fp_to_mont(col[j >= s ? j - s : j + m - s]);
+  return fp_to_mont(col[j >= shift ? j - shift : j + m - shift]);
 }
 
 // The Fp4 constant in slot `slot` of the constants buffer (4 words from `first`).

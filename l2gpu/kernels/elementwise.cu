@@ -17,6 +17,7 @@
 // The offset of output element i in an operand with strides s0..s3 over (·, n1, n2, n3).
 __host__ __device__ __forceinline__ u64 ew_offset(u64 i, u64 n1, u64 n2, u64 n3, u64 s0, u64 s1,
                                                   u64 s2, u64 s3) {
+  if (n1 == 1 && n2 == 1 && i < n3) return i * s3;  // one dimension: no division
   u64 i3 = i % n3;
   i /= n3;
   u64 i2 = i % n2;
