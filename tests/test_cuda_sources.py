@@ -52,6 +52,14 @@ def test_kernel_names_and_defines():
     assert cuda_sources.define(cuda_sources.ntt_prelude(6), "NTT_THREADS") == 16
 
 
+def test_backend_constants_match_the_sources():
+    from l2gpu.backends import cupy_backend as cb
+
+    source = cuda_sources.assemble("elementwise.cu")
+    for name in ("ADD", "SUB", "MUL", "MUL_MONT"):
+        assert cuda_sources.define(source, f"EW_{name}") == getattr(cb, f"_EW_{name}")
+
+
 def test_poseidon2_prelude():
     p = poseidon2.params("risc0-w24")
     text = cuda_sources.poseidon2_prelude(p)

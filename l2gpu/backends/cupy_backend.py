@@ -43,7 +43,7 @@ U64 = np.uint64
 
 _EW_ADD, _EW_SUB, _EW_MUL, _EW_MUL_MONT = 0, 1, 2, 3  # elementwise.cu's EW_* operations
 _EW_DIMS = 4  # elementwise.cu indexes at most this many (collapsed) dimensions
-_INV_RUN = 16  # elementwise.cu's EW_INV_RUN: elements per thread of the batch inversion
+_INV_RUN = 16  # elements per thread of the batch inversion (ew_inv)
 _POLY_STRIDE = 1 << 16  # most threads per row of poly_eval_partial
 _MAX_GRID_Y = 65535  # CUDA's limit on the second grid dimension
 
@@ -396,56 +396,59 @@ class CupyBackend(Backend):
             bit += k
         return out
 
-    def _tile(self, dif: bool, src: Array, dst: Array, tw: Array, cols: int, log_n: int, **kw):
-        """One ``ntt_dif_tile`` / ``ntt_dit_tile`` launch (see ntt.cu); ``kw``: log_rep,
-        log_s, log_w, b_lo, stages, scale, scale_mask."""
+    def _tile(
+        self,
+        dif: bool,
+        src: Array,
+        dst: Array,
+        tw: Array,
+        cols: int,
+        log_n: int,
+        stages: int,
+        *,
+        log_rep: int = 0,
+        log_s: int = 0,
+        log_w: int = 0,
+        b_lo: int = 0,
+        scale: Array | None = None,
+        scale_mask: int = 0,
+    ) -> None:
+        """One ``ntt_dif_tile`` / ``ntt_dit_tile`` launch over ``cols`` columns of
+        ``2^log_n`` (the parameters are the kernel's, see ntt.cu)."""
         total = cols << log_n
-        log_s = kw.get("log_s", 0)
         if log_s:
             blocks = cols << (log_n - self._log_tile)
         else:
             blocks = -(-total // (1 << self._log_tile))
-        scale = kw.get("scale")
-        args = [
-            src,
-            dst,
-            tw,
-            tw if scale is None else scale,
-            U64(total),
-            U32(cols),
-            U32(log_n),
-            U32(kw.get("log_rep", 0)),
-            U32(log_s),
-            U32(kw.get("log_w", 0)),
-            U32(kw.get("b_lo", 0)),
-            U32(kw["stages"]),
-            U64(kw.get("scale_mask", 0)),
-            U32(scale is not None),
-        ]
+        args = [src, dst, tw, tw if scale is None else scale, U64(total), U32(cols), U32(log_n)]
+        args += [U32(log_rep), U32(log_s), U32(log_w), U32(b_lo), U32(stages)]
+        args += [U64(scale_mask), U32(scale is not None)]
         self._ntt("ntt_dif_tile" if dif else "ntt_dit_tile", 0, args, grid=(blocks,))
 
     def _strided(
-        self, dif: bool, data: Array, src: Array, tw: Array, cols: int, log_n: int, bit: int, k: int
-    ):
+        self, dif: bool, src: Array, dst: Array, tw: Array, cols: int, log_n: int, bit: int, k: int
+    ) -> None:
+        """Stages ``bit … bit + k − 1`` (half-sizes ``2^bit`` and up), tiles of rows
+        ``2^bit`` apart with as many consecutive columns as fit."""
         log_w = min(bit, self._log_tile - k)
-        self._tile(dif, src, data, tw, cols, log_n, log_s=bit, log_w=log_w, stages=k)
+        self._tile(dif, src, dst, tw, cols, log_n, k, log_s=bit, log_w=log_w)
 
     def _dif(self, src: Array, dst: Array, cols: int, log_n: int, scale: Array, mask: int) -> None:
         """Interpolation order (DIF, ω^-1): natural ``src`` → bit-reversed ``dst``, each
         output times ``scale[pos & mask]``."""
         tw = self._twiddle_table(log_n, inverse=True)
         for bit, k in reversed(self._passes(self._log_tile, log_n)):
-            self._strided(True, dst, src, tw, cols, log_n, bit, k)
+            self._strided(True, src, dst, tw, cols, log_n, bit, k)
             src = dst
         stages = min(log_n, self._log_tile)
-        self._tile(True, src, dst, tw, cols, log_n, stages=stages, scale=scale, scale_mask=mask)
+        self._tile(True, src, dst, tw, cols, log_n, stages, scale=scale, scale_mask=mask)
 
     def _dit(self, src: Array, dst: Array, cols: int, log_n: int, log_rep: int) -> None:
         """Evaluation order (DIT, ω): ``src`` (bit-reversed, expanded ``2^log_rep``-fold) →
         natural ``dst`` with ``2^log_n`` per column."""
         tw = self._twiddle_table(log_n, inverse=False)
         stages = max(0, min(log_n, self._log_tile) - log_rep)
-        self._tile(False, src, dst, tw, cols, log_n, log_rep=log_rep, b_lo=log_rep, stages=stages)
+        self._tile(False, src, dst, tw, cols, log_n, stages, log_rep=log_rep, b_lo=log_rep)
         for bit, k in self._passes(max(self._log_tile, log_rep), log_n):
             self._strided(False, dst, dst, tw, cols, log_n, bit, k)
 

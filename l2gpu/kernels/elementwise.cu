@@ -7,7 +7,6 @@
 #include "field.cuh"
 
 #define EW_THREADS 256
-#define EW_INV_RUN 16  // elements per thread in the batch inversion
 
 #define EW_ADD 0u
 #define EW_SUB 1u
@@ -84,7 +83,7 @@ extern "C" __global__ void __launch_bounds__(EW_THREADS)
 }
 
 // Batch inversion (Montgomery's trick): thread t inverts the elements t, t + threads, …
-// (about EW_INV_RUN of them) with one Fermat inversion, keeping the prefix products in
+// (the host picks `threads` for runs of about 16) with one Fermat inversion, keeping the prefix products in
 // out. A zero element makes the product zero: the thread sets *zero and stops.
 extern "C" __global__ void __launch_bounds__(EW_THREADS)
     ew_inv(const u32* __restrict__ a, u32* __restrict__ out, u32* __restrict__ zero, u64 total,
