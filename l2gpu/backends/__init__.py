@@ -1,7 +1,8 @@
 """Backend registry: which kernel implementations exist and which can run here.
 
-``get(None)`` / ``get("auto")`` gives the automatic choice (the ``L2GPU_BACKEND``
-environment variable overrides it); ``get(name)`` gives that backend or raises
+``get(None)`` / ``get("auto")`` gives the automatic choice — cupy on a CUDA device,
+else jax where installed, else numpy (the ``L2GPU_BACKEND`` environment variable
+overrides it); ``get(name)`` gives that backend or raises
 :class:`BackendUnavailableError` saying why it cannot run — never a silent fallback.
 """
 
@@ -35,8 +36,30 @@ def _load_jax() -> Backend:
         raise BackendUnavailableError(f"jax cannot run here: {err}") from err
 
 
-_LOADERS: dict[str, Callable[[], Backend]] = {"numpy": _load_numpy, "jax": _load_jax}
-_AUTO_ORDER = ("jax", "numpy")
+def _load_cupy() -> Backend:
+    try:
+        import cupy
+    except ImportError as err:
+        raise BackendUnavailableError(
+            f"cupy is not installed: pip install 'l2gpu[cuda12]' or 'l2gpu[cuda13]' ({err})"
+        ) from err
+    try:
+        devices = cupy.cuda.runtime.getDeviceCount()
+    except Exception as err:  # no driver, or one too old for this CuPy
+        raise BackendUnavailableError(f"cupy finds no usable CUDA device: {err}") from err
+    if devices < 1:
+        raise BackendUnavailableError("cupy finds no CUDA device")
+    from .cupy_backend import CupyBackend
+
+    return CupyBackend()
+
+
+_LOADERS: dict[str, Callable[[], Backend]] = {
+    "numpy": _load_numpy,
+    "jax": _load_jax,
+    "cupy": _load_cupy,
+}
+_AUTO_ORDER = ("cupy", "jax", "numpy")
 
 __all__ = ["Backend", "BackendUnavailableError", "available", "get", "names"]
 
