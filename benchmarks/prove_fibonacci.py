@@ -14,6 +14,7 @@ from collections import defaultdict
 
 import l2gpu
 from l2gpu import backends
+from l2gpu.bench import ready
 
 FAMILIES = {
     "hashing": ("poseidon2", "sha256"),
@@ -35,10 +36,7 @@ class TimedBackend:
 
         def timed(*args, **kwargs):
             start = time.perf_counter()
-            out = attr(*args, **kwargs)
-            block = getattr(out, "block_until_ready", None)
-            if block is not None:
-                block()
+            out = ready(attr(*args, **kwargs))  # JAX and CuPy work done before the clock stops
             self.seconds[name] += time.perf_counter() - start
             return out
 
@@ -86,6 +84,9 @@ def run(log_rows: int, backend: str, warm: bool = False) -> dict:
         "rows_per_s": round(proof.rows / prove_s),
         "phases_s": {k: round(v, 3) for k, v in phases.items()},
         "kernels_s": {k: round(v, 3) for k, v in timed.families().items()},
+        "per_kernel_s": {
+            k: round(v, 3) for k, v in sorted(timed.seconds.items(), key=lambda kv: -kv[1])
+        },
     }
 
 
@@ -95,6 +96,7 @@ def main() -> None:
     parser.add_argument("--backend", default="numpy")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--warm", action="store_true", help="prove once first, time the second")
+    parser.add_argument("--per-kernel", action="store_true", help="also each kernel's seconds")
     args = parser.parse_args()
     for log_rows in args.log_rows:
         result = run(log_rows, args.backend, args.warm)
@@ -108,6 +110,8 @@ def main() -> None:
         )
         print(f"  phases:  {result['phases_s']}")
         print(f"  kernels: {result['kernels_s']}")
+        if args.per_kernel:
+            print(f"  each:    {result['per_kernel_s']}")
 
 
 if __name__ == "__main__":
