@@ -811,7 +811,7 @@ def _deep(
     x_m = _stored(_to_m(x))
     zero = jnp.zeros_like(x)
     x_ext = jnp.stack([x, zero, zero, zero])
-    total = None
+    values, divisors = [], []
     u_at, r_at = 0, 0
     for numerator, u_len, r_len in zip(numerators, u_lens, root_lens, strict=True):
         u_val = jnp.zeros((4, *x.shape), jnp.uint32)
@@ -822,10 +822,11 @@ def _deep(
             factor = _sub(x_ext, roots[j].reshape(shape))
             divisor = factor if divisor is None else _ext_mul(divisor, factor)
         u_at, r_at = u_at + u_len, r_at + r_len
-        value = _sub(U32(0), u_val) if numerator is None else _sub(numerator, u_val)
-        term = _ext_mul(value, _ext_inv(divisor))
-        total = _stored(term if total is None else _add(total, term))
-    return total
+        values.append(_sub(U32(0), u_val) if numerator is None else _sub(numerator, u_val))
+        divisors.append(divisor)
+    # One inversion and one product for all combos: (4, combos, ...) arrays.
+    quotients = _ext_mul(jnp.stack(values, axis=1), _ext_inv(jnp.stack(divisors, axis=1)))
+    return _sum_rows(quotients, axis=1)
 
 
 # -- the backend ------------------------------------------------------------------
