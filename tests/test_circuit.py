@@ -316,7 +316,7 @@ def test_unsatisfied_names_the_broken_constraints_and_rows():
     globals_ = fibonacci.Fibonacci().globals(execution.public_inputs, execution.public_outputs)
     assert fibonacci.CIRCUIT.unsatisfied(execution.trace, globals_) == {}
     code, data = (t.copy() for t in execution.trace)
-    data[0, 9] = (int(data[0, 9]) + 1) % P  # a = fib(9) + 1: breaks a = b₋₁ here, b = a₋₁ + b₋₁ next
+    data[0, 9] = (int(data[0, 9]) + 1) % P  # breaks a = b₋₁ here and b = a₋₁ + b₋₁ next
     broken = fibonacci.CIRCUIT.unsatisfied((code, data), globals_)
     assert {k: v.tolist() for k, v in broken.items()} == {2: [9], 3: [10]}
     wrong_output = (globals_[0], (globals_[1][0], (globals_[1][1] + 1) % P))
