@@ -5,8 +5,9 @@ from __future__ import annotations
 from .base import Execution, Program
 from .fibonacci import Fibonacci
 from .hello import Hello
+from .merkle import Merkle
 
-PROGRAMS: dict[str, Program] = {p.name: p for p in (Fibonacci(), Hello())}
+PROGRAMS: dict[str, Program] = {p.name: p for p in (Fibonacci(), Hello(), Merkle())}
 
 __all__ = ["PROGRAMS", "Execution", "Program", "get"]
 
