@@ -6,8 +6,9 @@ from .base import Execution, Program
 from .fibonacci import Fibonacci
 from .hello import Hello
 from .merkle import Merkle
+from .rangecheck import Range
 
-PROGRAMS: dict[str, Program] = {p.name: p for p in (Fibonacci(), Hello(), Merkle())}
+PROGRAMS: dict[str, Program] = {p.name: p for p in (Fibonacci(), Hello(), Merkle(), Range())}
 
 __all__ = ["PROGRAMS", "Execution", "Program", "get"]
 
