@@ -7,8 +7,11 @@ from .fibonacci import Fibonacci
 from .hello import Hello
 from .merkle import Merkle
 from .rangecheck import Range
+from .sha256 import Sha256
 
-PROGRAMS: dict[str, Program] = {p.name: p for p in (Fibonacci(), Hello(), Merkle(), Range())}
+PROGRAMS: dict[str, Program] = {
+    p.name: p for p in (Fibonacci(), Hello(), Merkle(), Range(), Sha256())
+}
 
 __all__ = ["PROGRAMS", "Execution", "Program", "get"]
 
