@@ -8,9 +8,10 @@ from .hello import Hello
 from .merkle import Merkle
 from .rangecheck import Range
 from .sha256 import Sha256
+from .signature import Signature
 
 PROGRAMS: dict[str, Program] = {
-    p.name: p for p in (Fibonacci(), Hello(), Merkle(), Range(), Sha256())
+    p.name: p for p in (Fibonacci(), Hello(), Merkle(), Range(), Sha256(), Signature())
 }
 
 __all__ = ["PROGRAMS", "Execution", "Program", "get"]
