@@ -81,6 +81,8 @@ class Program(ABC):
                 if not isinstance(values[k], int) or isinstance(values[k], bool):
                     raise ValueError(f"public {kind} {k!r} must be an integer, got {values[k]!r}")
         flat = self.public_values(public_inputs, public_outputs)
+        if len(flat) != sum(g.global_count for g in self.circuit.groups):
+            raise ValueError(f"{self.name}: {len(flat)} public values for the circuit's globals")
         out = []
         for g in self.circuit.groups:
             out.append(tuple(flat[: g.global_count]))
