@@ -65,9 +65,13 @@ def _sha256(args: argparse.Namespace, rng: np.random.Generator) -> dict:
 def _merkle(args: argparse.Namespace, rng: np.random.Generator) -> dict:
     _need((args.depth is None) != (args.witness is None), "merkle needs --depth or --witness")
     if args.witness is not None:
-        with open(args.witness) as f:
-            witness = json.load(f)
-        _need(isinstance(witness, dict), "the witness file must hold leaf, path and index")
+        try:
+            with open(args.witness) as f:
+                witness = json.load(f)
+        except OSError as exc:
+            raise ValueError(f"cannot read {args.witness}: {exc.strerror or exc}") from None
+        keys = {"leaf", "path", "index"}
+        _need(isinstance(witness, dict) and set(witness) == keys, f"{args.witness}: need {keys}")
         return {**witness, "reveal_index": args.reveal_index}
     _need(0 <= args.depth <= 32, "--depth must be in [0, 32]")
     return {

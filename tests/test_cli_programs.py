@@ -79,6 +79,7 @@ def test_prove_signature(tmp_path, capsys):
         (["sha256", "--message-hex", "abc"], "not hex"),
         (["merkle"], "needs --depth or --witness"),
         (["merkle", "--depth", "33"], "[0, 32]"),
+        (["merkle", "--witness", "/nonexistent.json"], "cannot read"),
         (["range", "--values", "1"], "--bits"),
         (["range", "--bits", "4"], "--values or --count"),
         (["range", "--values", "1,x", "--bits", "4"], "integers"),
@@ -92,3 +93,11 @@ def test_prove_usage_errors(tmp_path, capsys, args, message):
     captured = capsys.readouterr()
     assert message in captured.err and "Traceback" not in captured.err
     assert not path.exists()
+
+
+def test_prove_merkle_bad_witness_file(tmp_path, capsys):
+    file = tmp_path / "w.json"
+    for text in ("[1, 2]", '{"leaf": [1], "path": [], "index": 0, "extra": 1}', "{"):
+        file.write_text(text)
+        assert cli.main(["prove", "merkle", "--witness", str(file), "-o", "x.l2p"]) == 2
+        assert "Traceback" not in capsys.readouterr().err

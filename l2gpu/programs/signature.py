@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..field import MONT_R, P, to_mont
-from ..hashing import get_suite, permute
+from ..hashing import get_suite, hash_rows, permute
 from ..stark import ConstraintBuilder, Group, build_circuit
 from . import poseidon2_air as p2
 from .base import MAX_PO2, MIN_PO2, Execution, Program
@@ -320,11 +320,13 @@ def demo(count: int, seed: int = 0) -> dict:
     """``count`` fresh key pairs, random messages and their signatures: the inputs of
     :meth:`Signature.execute` (for the command line, tests and benchmarks)."""
     rng = np.random.default_rng(seed)
-    keys, messages, signatures = [], [], []
-    for _ in range(count):
-        secret, key = keygen(rng)
-        message = [int(v) for v in rng.integers(0, P, MESSAGE_SIZE)]
-        keys.append([int(w) for w in key])
-        messages.append(message)
-        signatures.append(sign(secret, message))
-    return {"keys": keys, "messages": messages, "signatures": signatures}
+    secrets, messages = [], []
+    for _ in range(count):  # per signer: a secret key, then a message
+        secrets.append(rng.integers(0, P, (SLOTS, CHAIN), dtype=np.uint32))
+        messages.append([int(v) for v in rng.integers(0, P, MESSAGE_SIZE)])
+    secret = np.stack(secrets)
+    chain = chain_values(secret)
+    keys = hash_rows(chain.reshape(count, SLOTS * CHAIN), backend="numpy")
+    bits = np.stack([message_bits(m) for m in messages])
+    signatures = np.where(bits[..., None] == 1, secret, chain).astype(np.uint32)
+    return {"keys": keys.tolist(), "messages": messages, "signatures": list(signatures)}
