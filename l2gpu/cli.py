@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import __version__, api, backends, merkle, risc0
+from . import __version__, api, backends, merkle, programs, prove_args, risc0
 from .errors import ProofFormatError, VerificationError
 from .field import P
 from .hashing import SUITES
@@ -97,10 +97,21 @@ class _PhaseBar:
 
 def _cmd_prove(args: argparse.Namespace) -> int:
     be = _backend(args.backend)
+    program = programs.get(args.program)
+    inputs = prove_args.inputs(args)
     bar = _PhaseBar()
     start = time.perf_counter()
     try:
-        proof = api.prove(args.program, n=args.n, backend=be, suite=args.suite, progress=bar)
+        execution = program.execute(**inputs)
+        proof = api.prove_trace(
+            program,
+            execution.trace,
+            execution.public_inputs,
+            execution.public_outputs,
+            backend=be,
+            suite=args.suite,
+            progress=bar,
+        )
     finally:
         bar.close()
     elapsed = time.perf_counter() - start
@@ -110,8 +121,7 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"l2gpu: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    print(f"fib({args.n}) mod P = {proof.public_outputs['fib_n']}")
-    print(f"steps: {args.n + 2} (n + 2 states)  rows: 2^{proof.po2} = {proof.rows}")
+    print("\n".join(prove_args.summary(execution)))
     print(f"prove time: {elapsed:.3f} s on {be.name} ({proof.rows / elapsed:,.0f} rows/s)")
     print(f"proof: {args.output} ({len(data):,} bytes, {proof.security_bits} bits conjectured)")
     return 0
@@ -196,8 +206,7 @@ def _parser() -> argparse.ArgumentParser:
     commit.set_defaults(run=_cmd_commit)
 
     prove = sub.add_parser("prove", help="prove a program and write a proof file")
-    prove.add_argument("program", choices=["fibonacci"])
-    prove.add_argument("--n", type=_positive, required=True, help="compute fib(n)")
+    prove_args.add_arguments(prove, _positive)
     prove.add_argument("-o", "--output", required=True, help="proof file to write")
     prove.add_argument("--backend", default="auto", help=f"one of {backends.names()} or auto")
     prove.add_argument("--suite", choices=SUITES, default="poseidon2")

@@ -279,3 +279,45 @@ def test_fibonacci_taps():
     ]
     assert taps.combos == ((0,), (0, 1))
     assert taps.num_taps == 9
+
+
+# -- memory and the trace checker ----------------------------------------------------
+
+
+def test_program_run_drops_values_after_their_last_use():
+    """A domain-wide program holds only the arrays still to be read."""
+
+    def constraints(b: ConstraintBuilder) -> None:
+        for k in range(50):
+            b.assert_zero(b.tap("data", 0) * k - b.tap("data", 1))
+
+    circuit = build_circuit("chain", GROUPS, constraints)
+    release = circuit.program._release
+    assert len(release) == len(circuit.program.steps)
+    held: set[int] = set()
+    peak, values = 0, 0
+    for step, (dead_values, _) in zip(circuit.program.steps, release, strict=True):
+        if step[0] not in ("True", "AndEqz", "AndCond"):
+            held.add(values)
+            values += 1
+        held -= set(dead_values)
+        peak = max(peak, len(held))
+    assert values > 150 and peak <= 4
+    u = [Fp4.of(3), Fp4.of(5), Fp4.of(7)]
+    pm = Fp4((1, 2, 3, 4))
+    expected = Fp4.zero()
+    for k in range(50):
+        expected = expected + pm**k * (Fp4.of(3 * k) - 5)
+    assert circuit.poly_ext(pm, u, [[1, 2], []]) == expected
+
+
+def test_unsatisfied_names_the_broken_constraints_and_rows():
+    execution = fibonacci.Fibonacci().execute(n=20)
+    globals_ = fibonacci.Fibonacci().globals(execution.public_inputs, execution.public_outputs)
+    assert fibonacci.CIRCUIT.unsatisfied(execution.trace, globals_) == {}
+    code, data = (t.copy() for t in execution.trace)
+    data[0, 9] = (int(data[0, 9]) + 1) % P  # breaks a = b₋₁ here and b = a₋₁ + b₋₁ next
+    broken = fibonacci.CIRCUIT.unsatisfied((code, data), globals_)
+    assert {k: v.tolist() for k, v in broken.items()} == {2: [9], 3: [10]}
+    wrong_output = (globals_[0], (globals_[1][0], (globals_[1][1] + 1) % P))
+    assert list(fibonacci.CIRCUIT.unsatisfied(execution.trace, wrong_output)) == [9]

@@ -5,8 +5,14 @@ from __future__ import annotations
 from .base import Execution, Program
 from .fibonacci import Fibonacci
 from .hello import Hello
+from .merkle import Merkle
+from .rangecheck import Range
+from .sha256 import Sha256
+from .signature import Signature
 
-PROGRAMS: dict[str, Program] = {p.name: p for p in (Fibonacci(), Hello())}
+PROGRAMS: dict[str, Program] = {
+    p.name: p for p in (Fibonacci(), Hello(), Merkle(), Range(), Sha256(), Signature())
+}
 
 __all__ = ["PROGRAMS", "Execution", "Program", "get"]
 

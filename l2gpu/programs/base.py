@@ -67,9 +67,8 @@ class Program(ABC):
     def globals(
         self, public_inputs: Mapping[str, int], public_outputs: Mapping[str, int]
     ) -> tuple[tuple[int, ...], ...]:
-        """The public values as per-group globals: inputs then outputs, on the group
-        that declares globals. Raises ``ValueError`` for missing, extra or non-canonical
-        values."""
+        """The public values as per-group globals (:meth:`public_values`), on the groups
+        that declare globals. Raises ``ValueError`` for missing, extra or invalid values."""
         for kind, names, values in (
             ("input", self.input_names, public_inputs),
             ("output", self.output_names, public_outputs),
@@ -79,16 +78,33 @@ class Program(ABC):
                     f"{self.name} takes public {kind}s {list(names)}, got {sorted(values)}"
                 )
             for k in names:
-                v = values[k]
-                if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < P:
-                    raise ValueError(f"public {kind} {k!r} must be an integer in [0, P), got {v!r}")
-        flat = [public_inputs[k] for k in self.input_names]
-        flat += [public_outputs[k] for k in self.output_names]
+                if not isinstance(values[k], int) or isinstance(values[k], bool):
+                    raise ValueError(f"public {kind} {k!r} must be an integer, got {values[k]!r}")
+        flat = self.public_values(public_inputs, public_outputs)
+        if len(flat) != sum(g.global_count for g in self.circuit.groups):
+            raise ValueError(f"{self.name}: {len(flat)} public values for the circuit's globals")
         out = []
         for g in self.circuit.groups:
             out.append(tuple(flat[: g.global_count]))
             flat = flat[g.global_count :]
         return tuple(out)
+
+    def public_values(
+        self, public_inputs: Mapping[str, int], public_outputs: Mapping[str, int]
+    ) -> list[int]:
+        """The globals, in order: the inputs then the outputs, each a field element.
+
+        Programs whose statement holds values that are not field elements, or that
+        give the circuit values derived from the statement, override this; the verifier
+        recomputes it from the statement, so derived values are bound like the rest.
+        """
+        flat = [public_inputs[k] for k in self.input_names]
+        flat += [public_outputs[k] for k in self.output_names]
+        names = [*self.input_names, *self.output_names]
+        for k, v in zip(names, flat, strict=True):
+            if not 0 <= v < P:
+                raise ValueError(f"public value {k!r} must be an integer in [0, P), got {v!r}")
+        return flat
 
     def control_root(self, po2: int, suite: str = "poseidon2") -> Digest:
         """The Merkle root of the ``code`` group at ``2^po2`` rows.

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
-from ..field import Fp4, P
+import numpy as np
+
+from ..field import ROU_FWD, Fp4, P, powers
 
 MAX_DEGREE = 5  # the quotient (degree < 4n) must fit the 4 check pieces of degree < n
 
@@ -146,11 +149,38 @@ class Program:
     steps: tuple[tuple, ...]
     result: int
 
+    @cached_property
+    def _release(self) -> tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]:
+        """Per step: the values and the accumulators read for the last time there.
+
+        :meth:`run` drops them once the step is done, so a program of thousands of
+        steps over a whole domain holds only the arrays still to be read.
+        """
+        value_use: dict[int, int] = {}
+        acc_use: dict[int, int] = {}
+        for i, step in enumerate(self.steps):
+            op, args = step[0], step[1:]
+            if op in ("Add", "Sub", "Mul"):
+                value_use.update({args[0]: i, args[1]: i})
+            elif op == "AndEqz":
+                acc_use[args[0]] = i
+                value_use[args[1]] = i
+            elif op == "AndCond":
+                acc_use.update({args[0]: i, args[2]: i})
+                value_use[args[1]] = i
+        release: list[tuple[list[int], list[int]]] = [([], []) for _ in self.steps]
+        for v, i in value_use.items():
+            release[i][0].append(v)
+        for a, i in acc_use.items():
+            if a != self.result:
+                release[i][1].append(a)
+        return tuple((tuple(v), tuple(a)) for v, a in release)
+
     def run(self, ops: Ops) -> Any:
         """The ``tot`` of the result accumulator."""
         values: list[Any] = []
-        accs: list[tuple[Any, Fp4]] = []
-        for step in self.steps:
+        accs: list[Any] = []  # (tot, mul) pairs
+        for step, (dead_values, dead_accs) in zip(self.steps, self._release, strict=True):
             op, args = step[0], step[1:]
             if op == "Const":
                 values.append(ops.const(args[0]))
@@ -172,7 +202,53 @@ class Program:
                 accs.append(ops.and_cond(accs[args[0]], values[args[1]], accs[args[2]]))
             else:
                 raise ValueError(f"unknown constraint op {op!r}")
+            for v in dead_values:
+                values[v] = None
+            for a in dead_accs:
+                accs[a] = None
         return accs[self.result][0]
+
+
+class _TraceOps:
+    """Runs a program on the rows of a trace (canonical ``uint64`` columns), keeping
+    every asserted value instead of folding them with ``poly_mix``."""
+
+    def __init__(self, taps: list[np.ndarray], n: int, globals_: Sequence[Sequence[int]]) -> None:
+        self.taps, self.n = taps, n
+        self.globals = [int(v) for values in globals_ for v in values]
+        self.asserted: list[Any] = []
+
+    def const(self, c: int) -> int:
+        return c
+
+    def get(self, i: int) -> np.ndarray:
+        if i < len(self.taps):
+            return self.taps[i]
+        return powers(ROU_FWD[self.n.bit_length() - 1], self.n)  # the point x = ω_n^row
+
+    def get_global(self, base: int, offset: int) -> int:
+        if base != 0:
+            raise ValueError("only the public values (GetGlobal 0) can be checked on a trace")
+        return self.globals[offset]
+
+    def add(self, a, b):
+        return (a + b) % P
+
+    def sub(self, a, b):
+        return (a + P - b) % P
+
+    def mul(self, a, b):
+        return a * b % P
+
+    def true(self) -> tuple[None, Fp4]:
+        return None, Fp4.one()
+
+    def and_eqz(self, acc, value) -> tuple[None, Fp4]:
+        self.asserted.append(np.broadcast_to(value, (self.n,)))
+        return acc
+
+    def and_cond(self, acc, cond, inner) -> tuple[None, Fp4]:
+        raise ValueError("a trace check runs AndEqz programs only")
 
 
 class ScalarOps:
@@ -230,6 +306,22 @@ class Circuit:
     def poly_ext(self, poly_mix: Fp4, u: Sequence[Fp4], args: Sequence[Sequence[int]]) -> Fp4:
         """The constraint polynomial at the tap values ``u`` (then ``3z``)."""
         return self.program.run(ScalarOps(poly_mix, u, args))
+
+    def unsatisfied(
+        self, trace: Sequence[np.ndarray], globals_: Sequence[Sequence[int]]
+    ) -> dict[int, np.ndarray]:
+        """The constraints a trace breaks: constraint number → the rows where it does not
+        vanish (taps wrap around, as on the committed domain).
+
+        A row-by-row debug check of a witness, with no proof and no randomness: a trace
+        whose result is empty satisfies every constraint, so its honest proof verifies.
+        """
+        n = int(trace[0].shape[-1])
+        columns = [np.asarray(t, dtype=np.uint64) % P for t in trace]
+        taps = [(r.group, r.column, b) for r in self.taps.registers for b in r.backs]
+        ops = _TraceOps([np.roll(columns[g][c], b) for g, c, b in taps], n, globals_)
+        self.program.run(ops)
+        return {k: np.flatnonzero(v) for k, v in enumerate(ops.asserted) if np.any(v)}
 
 
 # -- the builder -------------------------------------------------------------------
