@@ -8,6 +8,7 @@ test, where RISC Zero's toolchain (``cargo risczero``) is installed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
@@ -16,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from l2gpu import cli, programs
+from l2gpu import cli
 from l2gpu.field import P
 from l2gpu.reference import compare, risc0
 
@@ -383,12 +384,14 @@ def test_cli_host_failure_exits_2(monkeypatch, capsys):
     assert code == 2 and out == "" and "did not print one JSON object" in err
 
 
-@pytest.mark.skipif("sha256" in programs.PROGRAMS, reason="l2gpu has a sha256 program now")
-def test_cli_sha256_is_not_in_l2gpu_yet(monkeypatch, capsys):
+def test_cli_compares_sha256(monkeypatch, capsys):
+    """The digest from RISC Zero's journal against l2gpu's eight big-endian words."""
     monkeypatch.setenv(risc0.HOST_ENV, f"{sys.executable} {FAKE_HOST}")
-    code, out, err = bench_reference(capsys, "sha256", "--message", "abc")
-    assert code == 2 and out == ""
-    assert "l2gpu has no sha256 program yet" in err
+    args = ("sha256", "--message", "abc", "--backend", "numpy", "--repeats", "0", "--json")
+    code, out, _ = bench_reference(capsys, *args)
+    digest = hashlib.sha256(b"abc").digest()
+    words = {f"h{k}": int.from_bytes(digest[4 * k : 4 * k + 4], "big") for k in range(8)}
+    assert code == 0 and json.loads(out)["public_outputs"] == words
 
 
 @pytest.mark.parametrize(
