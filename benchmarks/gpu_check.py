@@ -3,9 +3,9 @@
     python3 benchmarks/gpu_check.py [--log-n 22] [--prove-log-rows 22 24] [--skip-tests]
 
 1. The cross-backend identity tests: every kernel of every available backend against
-   numpy, bit for bit, on random inputs; the whole-domain hooks; and Fibonacci seals
-   equal to numpy's (the large ones through the seal digests numpy produced, in
-   ``tests/data/fibonacci_seals.json``).
+   numpy, bit for bit, on random inputs; the whole-domain hooks; Fibonacci seals equal
+   to numpy's (the large ones through the seal digests numpy produced, in
+   ``tests/data/fibonacci_seals.json``); and every other program's seal.
 2. The GPU figures, side by side for every fast backend: Poseidon2 permutations (width
    16 and 24), row hashing and the Merkle commit of ``2^log-n`` leaves, the LDE of
    ``2^log-n`` rows × 64 columns at blowup 4, and Fibonacci proofs at each
@@ -41,6 +41,12 @@ IDENTITY_TESTS = [
     "tests/test_cupy_backend.py",
 ]
 SEAL_TESTS = "tests/test_seal_vectors.py"
+PROGRAM_TESTS = [  # their backend-parametrized proofs: the generated constraint kernels
+    "tests/test_sha256_program.py",
+    "tests/test_merkle_program.py",
+    "tests/test_range_program.py",
+    "tests/test_signature_program.py",
+]
 LDE_COLS = 64
 
 
@@ -76,12 +82,17 @@ def identity_tests() -> int:
     seals = pytest.main(
         ["-q", "-p", "no:cacheprovider", *workers, "-k", "not numpy", str(ROOT / SEAL_TESTS)]
     )
+    others = [n for n in backends.available() if n != "numpy"]
+    progs = pytest.main(
+        ["-q", "-p", "no:cacheprovider", *workers, "-k", " or ".join(others) or "nothing"]
+        + [str(ROOT / t) for t in PROGRAM_TESTS]
+    )
     print(
-        f"identity tests: exit {code}, seal vectors: exit {seals} "
+        f"identity tests: exit {code}, seal vectors: exit {seals}, programs: exit {progs} "
         f"in {time.perf_counter() - start:.0f} s",
         flush=True,
     )
-    return int(code) or int(seals)
+    return int(code) or int(seals) or int(progs)
 
 
 def cases(be: backends.Backend, log_n: int) -> list[tuple[str, str, str, int, Callable]]:

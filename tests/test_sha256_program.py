@@ -80,7 +80,7 @@ def test_one_kib_proof_verifies():
     assert l2gpu.verify(proof)
 
 
-def test_jax_gives_numpy_seal(backend):
+def test_every_backend_gives_numpy_seal(backend):
     proof = l2gpu.prove("sha256", message=message(32), backend=backend)
     assert proof.seal.tobytes() == honest(32)[1].seal.tobytes()
     assert l2gpu.verify(proof)
