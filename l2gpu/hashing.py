@@ -67,9 +67,13 @@ class HashSuite(ABC):
 
     def hash_elems(self, elems: Sequence[int]) -> Digest:
         """The digest of one row of canonical elements, on the numpy backend."""
-        column = np.asarray(elems, dtype=np.uint32).reshape(-1, 1)
-        words = self.hash_rows(backends.get("numpy"), column)
-        return tuple(int(w) for w in words[:, 0])
+        return self.hash_elems_many([elems])[0]
+
+    def hash_elems_many(self, rows: Sequence[Sequence[int]] | np.ndarray) -> list[Digest]:
+        """:meth:`hash_elems` of each of ``count`` equally long rows, in one kernel call."""
+        matrix = np.asarray(rows, dtype=np.uint32).reshape(len(rows), -1)
+        words = self.hash_rows(backends.get("numpy"), np.ascontiguousarray(matrix.T))
+        return [tuple(int(w) for w in column) for column in words.T]
 
     def hash_ext_elems(self, elems: Sequence[Fp4]) -> Digest:
         """``hash_ext_elem_slice``: each Fp4 element contributes its 4 components in order."""
