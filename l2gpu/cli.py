@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
 
 import numpy as np
 
-from . import __version__, api, backends, merkle, risc0
+from . import __version__, api, backends, config, merkle, risc0
 from .errors import ProofFormatError, VerificationError
 from .field import P
 from .hashing import SUITES
@@ -55,8 +54,7 @@ def _backend(name: str) -> backends.Backend:
     if be.name == "jax":
         from .backends.jax_backend import use_compilation_cache
 
-        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        use_compilation_cache(os.path.join(cache, "l2gpu", "jax"))
+        use_compilation_cache(str(config.cache_dir() / "jax"))
     return be
 
 
