@@ -121,11 +121,13 @@ class ZkVM:
     def prove_batch(self, requests: Iterable[Request | tuple | Mapping]) -> list[Proof]:
         """Prove many statements here, those of one program and size together.
 
-        Statements of the same shape have their traces stacked, so that each LDE, hash
-        and FRI kernel runs once over the whole group (up to ``options.batch_rows`` rows
-        at a time); each proof is still the one :meth:`prove` gives. Proofs come back in
-        request order; if any statement fails, :class:`BatchError` carries every
-        statement's proof or exception.
+        Statements of the same program and size have their traces stacked, so that each
+        LDE, hash and FRI kernel runs once over the whole group; each proof is still the
+        one :meth:`prove` gives. A group is proven in chunks of a power-of-two count of
+        statements (so a compiling backend, JAX, sees few shapes) of at most
+        ``options.batch_rows`` rows in all (device memory). Proofs come back in request
+        order; if any statement fails, :class:`BatchError` carries every statement's
+        proof or exception.
         """
         reqs = [Request.of(r) for r in requests]
         results: list[Any] = [None] * len(reqs)
@@ -139,9 +141,10 @@ class ZkVM:
                 continue
             shapes.setdefault((prog, execution.po2), []).append((i, execution))
         for (prog, po2), members in shapes.items():
-            size = max(1, self.options.batch_rows >> po2)
-            for start in range(0, len(members), size):
-                chunk = members[start : start + size]
+            cap = 1 << (max(1, self.options.batch_rows >> po2).bit_length() - 1)
+            while members:
+                size = min(cap, 1 << (len(members).bit_length() - 1))
+                chunk, members = members[:size], members[size:]
                 statements = [(e.trace, e.public_inputs, e.public_outputs) for _, e in chunk]
                 try:
                     proofs: list[Any] = api.prove_traces(
