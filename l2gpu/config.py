@@ -54,8 +54,8 @@ class ConfigError(ValueError):
     """A setting in the config file or the environment is malformed; says which."""
 
 
-def _default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+def _default_cache_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "l2gpu"
 
 
@@ -99,15 +99,15 @@ def _flag(value: object) -> bool:
     raise ValueError("must be true or false")
 
 
-# key → (environment variable, parser, default)
-_KEYS: dict[str, tuple[str, Callable[[object], object], Callable[[], object]]] = {
-    "backend": ("L2GPU_BACKEND", _text, lambda: "auto"),
-    "suite": ("L2GPU_SUITE", _suite, lambda: "poseidon2"),
+# key → (environment variable, parser, default from the environment)
+_KEYS: dict[str, tuple[str, Callable[[object], object], Callable[[Mapping[str, str]], object]]] = {
+    "backend": ("L2GPU_BACKEND", _text, lambda env: "auto"),
+    "suite": ("L2GPU_SUITE", _suite, lambda env: "poseidon2"),
     "cache_dir": ("L2GPU_CACHE_DIR", _path, _default_cache_dir),
-    "workers": ("L2GPU_WORKERS", _count(0), lambda: 0),
-    "batch_rows": ("L2GPU_BATCH_ROWS", _count(1), lambda: 1 << 22),
-    "proof_cache": ("L2GPU_PROOF_CACHE", _flag, lambda: False),
-    "proof_cache_size": ("L2GPU_PROOF_CACHE_SIZE", _count(0), lambda: 256),
+    "workers": ("L2GPU_WORKERS", _count(0), lambda env: 0),
+    "batch_rows": ("L2GPU_BATCH_ROWS", _count(1), lambda env: 1 << 22),
+    "proof_cache": ("L2GPU_PROOF_CACHE", _flag, lambda env: False),
+    "proof_cache_size": ("L2GPU_PROOF_CACHE_SIZE", _count(0), lambda env: 256),
 }
 
 
@@ -136,7 +136,8 @@ def config_path(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings: environment over config file over defaults.
+    """Read the settings: environment (``environ``, by default ``os.environ``) over
+    config file over defaults. A ``~`` in a path is the user's home.
 
     Raises :class:`ConfigError` naming the file or variable of a malformed setting, or an
     unknown key in the file.
@@ -162,7 +163,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         elif key in table:
             raw, source = table[key], f"file {path}"
         else:
-            values[key], sources[key] = default(), "default"
+            values[key], sources[key] = default(env), "default"
             continue
         try:
             values[key] = parse(raw)
