@@ -42,6 +42,7 @@ class BatchProving:
 
     timeout = 1200.0
     number = 1
+    rounds = 1
     repeat = (1, 3, 120.0)
     warmup_time = 0.0
 
@@ -65,6 +66,7 @@ class ParallelProving:
 
     timeout = 1200.0
     number = 1
+    rounds = 1
     repeat = (1, 3, 120.0)
     warmup_time = 0.0
 
