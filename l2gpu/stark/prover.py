@@ -66,9 +66,11 @@ def prove_batch(
     is, byte for byte, the one :func:`prove` gives for that statement alone: each has
     its own transcript, and only kernel calls are shared — the groups' columns of all
     statements are stacked ``(width, B, n)`` and interpolated, shifted, extended,
-    row-hashed and folded into Merkle trees in one call each; the quotient, check
-    columns and FRI rounds likewise. The constraint and DEEP evaluations and the FRI
-    folds draw per-statement challenges, so they run once per statement.
+    row-hashed and folded into Merkle trees in one call each (columns equal in every
+    statement, a program's fixed ones, are committed once and shared); the quotient,
+    check columns, FRI rounds, openings and the transcripts' RNG steps (lanes of one
+    RNG) likewise. The constraint and DEEP evaluations and the FRI folds use
+    per-statement challenges, so they run once per statement.
     """
     be = backends.get(backend)
     hs = get_suite(suite)
@@ -84,7 +86,7 @@ def prove_batch(
             raise ValueError("one trace array and one globals tuple per group")
     if not count:
         return []
-    writers = [SealWriter(hs) for _ in range(count)]
+    seal = SealWriter(hs, count)
 
     # 1. Commit the groups; equal columns (a program's fixed ones) only once.
     report("commit")
@@ -101,13 +103,13 @@ def prove_batch(
             if len(v) != g.global_count:
                 raise ValueError(f"group {g.name!r} has {g.global_count} globals, got {len(v)}")
         if g.global_count:
-            for writer, v, digest in zip(writers, values, hs.hash_elems_many(values), strict=True):
-                writer.write_elems(v)
-                writer.commit(digest)
+            for b, v in enumerate(values):
+                seal.write_elems(b, v)
+            seal.commit(hs.hash_elems_many(values))
         distinct, index = _distinct(columns)
         group_coeffs, tree = commit_columns(be.asarray(np.stack(distinct, axis=1)), hs, be)
         coeffs.append(group_coeffs)
-        trees.append(_commit(writers, tree, index))
+        trees.append(_commit(seal, tree, index))
 
     # 2. The constraint quotient on the coset, split into the check columns.
     report("constraints")
@@ -116,8 +118,7 @@ def prove_batch(
     omega = be.asarray(powers(ROU_FWD[log_domain], domain).astype(np.uint32))  # ω_4n^i
     x = be.mul(omega, 3)  # the coset points 3·ω_4n^i
     tots = []
-    for b, writer in enumerate(writers):
-        poly_mix = writer.random_ext_elem()
+    for b, poly_mix in enumerate(seal.random_ext_elem()):
         flat_globals = [int(v) for values in globals_[b] for v in values]
         groups = [tree.matrix(b) for tree in trees]
         tots.append(
@@ -135,44 +136,43 @@ def prove_batch(
     check_dev = check_dev.reshape(CHECK_SIZE, count, n)
     check_lde = be.evaluate(be.bit_reverse(check_dev), INV_RATE)
     check_tree = MerkleTree(check_lde.reshape(CHECK_SIZE, -1), hs, be, QUERIES, count)
-    check = _commit(writers, check_tree)
+    check = _commit(seal, check_tree)
 
     # 3. Tap values at z.
-    points = [writer.random_ext_elem() for writer in writers]
+    points = seal.random_ext_elem()
     coeff_u = []
     for b, z in enumerate(points):
         group_coeffs = [c[:, t.index[b]] for c, t in zip(coeffs, trees, strict=True)]
         coeff_u.append(_tap_values(be, circuit, group_coeffs, check_dev[:, b], z, po2))
     digests = hs.hash_elems_many([[c for e in u for c in e.c] for u in coeff_u])
-    for writer, u, digest in zip(writers, coeff_u, digests, strict=True):
-        writer.write_ext_elems(u)
-        writer.commit(digest)
+    for b, u in enumerate(coeff_u):
+        seal.write_ext_elems(b, u)
+    seal.commit(digests)
 
     # 4. The DEEP polynomial on the unshifted domain.
     deeps = []
-    for b, writer in enumerate(writers):
-        mix = writer.random_ext_elem()
+    for b, mix in enumerate(seal.random_ext_elem()):
         matrices = [t.matrix(b) for t in (*trees, check)]
         deeps.append(_deep(be, circuit, matrices, coeff_u[b], points[b], mix, po2, omega))
 
     # 5. FRI.
     report("FRI")
-    fri_trees = _fri_prove(be, writers, hs, _stack(deeps, axis=1), n)
+    fri_trees = _fri_prove(be, seal, hs, _stack(deeps, axis=1), n)
 
     # 6. Queries: every opening of every statement gathered at once, then written.
     report("queries")
-    positions = np.array([[w.random_bits(log_domain) for _ in range(QUERIES)] for w in writers])
+    positions = np.array([seal.random_bits(log_domain) for _ in range(QUERIES)]).T  # (B, Q)
     owner = np.repeat(np.arange(count), QUERIES)
     openings = [t.tree.open_many(t.index[owner], positions.ravel()) for t in (*trees, check)]
     for t in fri_trees:
         positions = positions % t.tree.rows
         openings.append(t.tree.open_many(t.index[owner], positions.ravel()))
-    for b, writer in enumerate(writers):
+    for b in range(count):
         for i in range(b * QUERIES, (b + 1) * QUERIES):
             for values, siblings in openings:
-                writer.write_elems(values[i])
-                writer.write_digests(siblings[i])
-    return [writer.words() for writer in writers]
+                seal.write_elems(b, values[i])
+                seal.write_digests(b, siblings[i])
+    return seal.words()
 
 
 def commit_columns(columns, suite: HashSuite, be) -> tuple[Any, MerkleTree]:
@@ -216,16 +216,14 @@ def _distinct(arrays: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarra
     return distinct, np.array(index)
 
 
-def _commit(
-    writers: Sequence[SealWriter], tree: MerkleTree, index: np.ndarray | None = None
-) -> _Trees:
+def _commit(seal: SealWriter, tree: MerkleTree, index: np.ndarray | None = None) -> _Trees:
     """Publish each statement's tree (``tree``'s ``index[b]``, by default the ``b``-th):
     its top layer, then its root into the transcript."""
-    trees = _Trees(tree, np.arange(len(writers)) if index is None else index)
+    trees = _Trees(tree, np.arange(seal.count) if index is None else index)
     tops, roots = tree.tops, tree.roots
-    for writer, t in zip(writers, trees.index, strict=True):
-        writer.write_digests(tops[t])
-        writer.commit(tuple(int(w) for w in roots[t]))
+    for b, t in enumerate(trees.index):
+        seal.write_digests(b, tops[t])
+    seal.commit(roots[trees.index])
     return trees
 
 
@@ -291,15 +289,13 @@ def _deep(be, circuit, matrices, coeff_u, z: Fp4, mix: Fp4, po2: int, x):
     return be.deep(matrices, terms, [*u, [combo_u[-1]]], [*roots, [z**INV_RATE]], x)
 
 
-def _fri_prove(
-    be, writers: Sequence[SealWriter], hs: HashSuite, evals, degree: int
-) -> list[_Trees]:
+def _fri_prove(be, seal: SealWriter, hs: HashSuite, evals, degree: int) -> list[_Trees]:
     """Commit, fold and re-evaluate until the degree is at most 256; write the rest.
 
     ``evals`` are the statements' DEEP values ``(4, B, 4·degree)``; each round commits
     one tree per statement and folds each with its own challenge.
     """
-    count = len(writers)
+    count = seal.count
     coeffs = be.bit_reverse(be.interpolate(evals))[..., :degree]  # the top 3/4 are zero
     domain = INV_RATE * degree
     trees = []
@@ -307,14 +303,14 @@ def _fri_prove(
         rows = domain // FRI_FOLD
         matrix = evals.reshape(EXT, count, FRI_FOLD, rows).transpose(0, 2, 1, 3)
         tree = MerkleTree(matrix.reshape(EXT * FRI_FOLD, -1), hs, be, QUERIES, count)
-        trees.append(_commit(writers, tree))
-        mixes = [writer.random_ext_elem() for writer in writers]
+        trees.append(_commit(seal, tree))
+        mixes = seal.random_ext_elem()
         coeffs = _stack([be.fri_fold(coeffs[:, b], mix) for b, mix in enumerate(mixes)], axis=1)
         degree //= FRI_FOLD
         domain //= FRI_FOLD
         evals = be.evaluate(be.bit_reverse(coeffs), INV_RATE)
     final = be.to_numpy(coeffs).transpose(1, 0, 2).reshape(count, -1)  # per statement (4·d)
-    for writer, elems, digest in zip(writers, final, hs.hash_elems_many(final), strict=True):
-        writer.write_elems(elems)
-        writer.commit(digest)
+    for b, elems in enumerate(final):
+        seal.write_elems(b, elems)
+    seal.commit(hs.hash_elems_many(final))
     return trees
