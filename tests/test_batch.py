@@ -9,6 +9,8 @@ import pytest
 
 import l2gpu
 from l2gpu import BatchError, Options, Request, VerificationError, ZkVM, programs
+from l2gpu.field import P
+from l2gpu.hashing import get_suite
 from l2gpu.stark import prover
 
 # Mixed shapes: Fibonacci at 2^4 and 2^5 rows (one statement twice), hello at 2^4 and 2^5.
@@ -146,3 +148,25 @@ def test_options_are_checked():
         Options(batch_rows=0)
     with pytest.raises(ValueError, match="workers"):
         Options(workers=-1)
+
+
+@pytest.mark.parametrize("suite", ["poseidon2", "sha-256"])
+def test_rng_lanes_are_independent_transcripts(suite, rng):
+    """Each lane of a lockstep RNG draws what a one-lane RNG fed the same digests draws."""
+    hs = get_suite(suite)
+    lanes = 5
+    together = hs.rng(lanes)
+    alone = [hs.rng() for _ in range(lanes)]
+    for step in range(6):
+        digests = rng.integers(0, P, size=(lanes, 8), dtype=np.uint32)
+        together.mix_lanes(digests)
+        for one, digest in zip(alone, digests, strict=True):
+            one.mix(digest)
+        draws = step + 13  # across permutation / pool boundaries
+        assert [together.random_elem_lanes().tolist() for _ in range(draws)] == [
+            [one.random_elem() for one in alone] for _ in range(draws)
+        ]
+        assert together.random_ext_elem_lanes() == [one.random_ext_elem() for one in alone]
+        assert together.random_bits_lanes(14).tolist() == [one.random_bits(14) for one in alone]
+    with pytest.raises(ValueError, match="5 lanes"):
+        together.random_elem()
