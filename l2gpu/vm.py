@@ -164,10 +164,12 @@ class ZkVM:
         ``executor`` is any ``concurrent.futures.Executor``, or a Dask
         ``distributed.Client`` (its ``get_executor()`` is used: the statements run on
         the cluster's workers, which need l2gpu installed). By default, a pool of
-        ``options.workers`` processes (one per core), started once and kept. Workers
-        prove with this VM's backend (by name) and options. Proofs come back in request
-        order; if any statement fails — its own error, or a worker lost — the others'
-        proofs are still delivered, in a :class:`BatchError` that names each failure.
+        ``options.workers`` processes (one per core), started once and kept; they are
+        spawned, not forked, so a script using it needs the usual
+        ``if __name__ == "__main__":`` guard. Workers prove with this VM's backend (by
+        name) and options. Proofs come back in request order; if any statement fails —
+        its own error, or a worker lost — the others' proofs are still delivered, in a
+        :class:`BatchError` that names each failure.
         """
         reqs = [Request.of(r) for r in requests]
         pool = self._default_pool() if executor is None else _as_executor(executor)
