@@ -127,11 +127,15 @@ class MerkleTree:
             if bad.size:
                 raise ValueError(f"{name} {int(bad[0])} out of range: there are {size}")
         be = self.backend
-        values = np.ascontiguousarray(be.to_numpy(self.columns[:, trees * self.rows + rows]).T)
+
+        def gather(matrix, index: np.ndarray) -> np.ndarray:  # the index on the device too
+            return be.to_numpy(matrix[:, be.asarray(index.astype(np.uint32))]).T
+
+        values = np.ascontiguousarray(gather(self.columns, trees * self.rows + rows))
         siblings = np.empty((rows.size, self.depth, 8), dtype=np.uint32)
         for level in range(self.depth):
             index = trees * (self.rows >> level) + ((rows >> level) ^ 1)
-            siblings[:, level] = be.to_numpy(self.layers[level][:, index]).T
+            siblings[:, level] = gather(self.layers[level], index)
         return values, siblings
 
 

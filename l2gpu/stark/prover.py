@@ -13,6 +13,7 @@ It proves whatever trace it is given — checking the witness is the caller's bu
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -191,8 +192,12 @@ def commit_columns(columns, suite: HashSuite, be) -> tuple[Any, MerkleTree]:
 
 def _stack(arrays: Sequence[Any], axis: int) -> Any:
     """Stack backend arrays with the array library that made them (numpy, JAX, CuPy)."""
-    namespace = getattr(arrays[0], "__array_namespace__", None)
-    return (namespace() if namespace else np).stack(arrays, axis=axis)
+    first = arrays[0]
+    if hasattr(first, "__array_namespace__"):
+        xp = first.__array_namespace__()
+    else:  # numpy < 2, CuPy < 14: the package that defines the array type
+        xp = importlib.import_module(type(first).__module__.partition(".")[0])
+    return xp.stack(arrays, axis=axis)
 
 
 class _Trees(NamedTuple):
