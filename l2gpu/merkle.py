@@ -107,7 +107,10 @@ class MerkleTree:
         return self.roots[0]
 
     def matrix(self, tree: int):
-        """Tree ``tree``'s committed ``(cols, rows)`` columns, on the backend."""
+        """Tree ``tree``'s committed ``(cols, rows)`` columns, on the backend (``columns``
+        itself for a single tree: no copy)."""
+        if self.count == 1:
+            return self.columns
         return self.columns[:, tree * self.rows : (tree + 1) * self.rows]
 
     def open(self, row: int, tree: int = 0) -> Opening:
