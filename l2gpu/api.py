@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from . import programs
+from . import backends, config, programs
 from .errors import VerificationError
 from .hashing import Digest, get_suite
 from .proof import PROTOCOL, Proof
@@ -18,11 +18,14 @@ def prove(
     program: str | programs.Program,
     *,
     backend=None,
-    suite: str = "poseidon2",
+    suite: str | None = None,
     progress: Progress | None = None,
     **inputs: object,
 ) -> Proof:
-    """Execute ``program`` on ``inputs`` and prove it: ``prove("fibonacci", n=1000)``."""
+    """Execute ``program`` on ``inputs`` and prove it: ``prove("fibonacci", n=1000)``.
+
+    ``backend`` and ``suite`` default to the configured ones (:mod:`l2gpu.config`).
+    """
     prog = programs.get(program)
     execution = prog.execute(**inputs)
     return prove_trace(
@@ -43,7 +46,7 @@ def prove_trace(
     public_outputs: Mapping[str, int],
     *,
     backend=None,
-    suite: str = "poseidon2",
+    suite: str | None = None,
     progress: Progress | None = None,
 ) -> Proof:
     """Prove a given trace and public values WITHOUT checking them.
@@ -51,15 +54,43 @@ def prove_trace(
     For soundness tests and research: a trace that breaks a constraint, or a wrong
     public output, still gives a seal — one the verifier must reject.
     """
+    statement = (trace, public_inputs, public_outputs)
+    return prove_traces(program, [statement], backend=backend, suite=suite, progress=progress)[0]
+
+
+def prove_traces(
+    program: str | programs.Program,
+    statements: Sequence[tuple[Sequence[np.ndarray], Mapping[str, int], Mapping[str, int]]],
+    *,
+    backend=None,
+    suite: str | None = None,
+    progress: Progress | None = None,
+) -> list[Proof]:
+    """:func:`prove_trace` for many ``(trace, public_inputs, public_outputs)`` of one
+    program and size, proven together (:func:`l2gpu.stark.prover.prove_batch`): each
+    proof is the one :func:`prove_trace` gives for its statement alone."""
     prog = programs.get(program)
+    settings = config.load() if backend is None or suite is None else None
+    be = backends.get(settings.backend if backend is None else backend)
+    suite = settings.suite if suite is None else suite
     get_suite(suite)
-    public_inputs, public_outputs = dict(public_inputs), dict(public_outputs)
-    globals_ = prog.globals(public_inputs, public_outputs)
-    po2 = int(trace[0].shape[-1]).bit_length() - 1
-    seal = prover.prove(
-        prog.circuit, trace, globals_, po2, suite=suite, backend=backend, progress=progress
+    if not statements:
+        return []
+    po2 = int(statements[0][0][0].shape[-1]).bit_length() - 1
+    public = [(dict(ins), dict(outs)) for _, ins, outs in statements]
+    seals = prover.prove_batch(
+        prog.circuit,
+        [trace for trace, _, _ in statements],
+        [prog.globals(ins, outs) for ins, outs in public],
+        po2,
+        suite=suite,
+        backend=be,
+        progress=progress,
     )
-    return Proof(prog.name, public_inputs, public_outputs, po2, suite, seal, dict(PROTOCOL))
+    return [
+        Proof(prog.name, ins, outs, po2, suite, seal, dict(PROTOCOL))
+        for (ins, outs), seal in zip(public, seals, strict=True)
+    ]
 
 
 def verify(proof: Proof) -> bool:

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import platform
+import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
-from . import __version__, api, backends, merkle, programs, prove_args, risc0
-from .errors import ProofFormatError, VerificationError
+from . import __version__, api, backends, config, merkle, programs, prove_args, risc0
+from .errors import BatchError, ProofFormatError, VerificationError
 from .field import P
 from .hashing import SUITES
 from .proof import Proof
 from .reference import compare as reference
 from .stark.prover import PHASES
+from .vm import Options, Request, ZkVM
 
 
 def _power_of_two(text: str) -> int:
@@ -55,8 +58,7 @@ def _backend(name: str) -> backends.Backend:
     if be.name == "jax":
         from .backends.jax_backend import use_compilation_cache
 
-        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        use_compilation_cache(os.path.join(cache, "l2gpu", "jax"))
+        use_compilation_cache(str(config.cache_dir() / "jax"))
     return be
 
 
@@ -192,6 +194,129 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _read_requests(path: str) -> list[tuple[str, Request]] | None:
+    """The named requests of a JSON Lines file; ``None`` after printing what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"l2gpu: cannot read {path}: {exc}", file=sys.stderr)
+        return None
+    named: list[tuple[str, Request]] = []
+    numbered = [(k, line) for k, line in enumerate(lines, 1) if line.strip()]
+    for k, line in numbered:
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("inputs", {}), dict):
+                raise ValueError('each line must be an object {"program": ..., "inputs": {...}}')
+            name = item.pop("name", f"{k:04d}-{item.get('program')}")
+            if not isinstance(name, str) or not _NAME.fullmatch(name):
+                raise ValueError(f"name must be letters, digits, '.', '_' and '-', got {name!r}")
+            if any(name == other for other, _ in named):
+                raise ValueError(f"name {name!r} is used twice")
+            named.append((name, Request.of(item)))
+        except (ValueError, TypeError) as exc:
+            print(f"l2gpu: {path}:{k}: {exc}", file=sys.stderr)
+            return None
+    return named
+
+
+def _cmd_prove_batch(args: argparse.Namespace) -> int:
+    named = _read_requests(args.file)
+    if named is None:
+        return 2
+    settings = config.load()
+    workers = args.parallel or settings.workers
+    options = Options(args.suite or settings.suite, settings.batch_rows, workers)
+    vm = ZkVM(_backend(args.backend or settings.backend), options)
+    requests = [request for _, request in named]
+    start = time.perf_counter()
+    try:
+        if args.dask:
+            try:
+                from distributed import Client
+            except ImportError:
+                print("l2gpu: --dask needs dask: pip install 'l2gpu[dask]'", file=sys.stderr)
+                return 2
+            with Client(args.dask) as client:
+                results = _results(lambda: vm.prove_parallel(requests, client))
+            how = f"on the Dask cluster at {args.dask}"
+        elif args.parallel:
+            results = _results(lambda: vm.prove_parallel(requests))
+            how = f"on {args.parallel} processes"
+        else:
+            results = _results(lambda: vm.prove_batch(requests))
+            how = "batched"
+    finally:
+        vm.close()
+    elapsed = time.perf_counter() - start
+    out = Path(args.output)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for (name, _), result in zip(named, results, strict=True):
+            if isinstance(result, Proof):
+                result.save(out / f"{name}.l2p")
+    except OSError as exc:
+        print(f"l2gpu: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    for (name, request), result in zip(named, results, strict=True):
+        if isinstance(result, Proof):
+            ins = ", ".join(f"{k}={v}" for k, v in request.inputs.items())
+            outs = ", ".join(f"{k}={v}" for k, v in result.public_outputs.items())
+            print(f"ok     {name}: {result.program}({ins}) -> {{{outs}}}  [2^{result.po2} rows]")
+        else:
+            print(f"FAILED {name}: {type(result).__name__}: {result}")
+    proven = sum(isinstance(r, Proof) for r in results)
+    print(
+        f"proved {proven} of {len(results)} statements in {elapsed:.3f} s {how} "
+        f"(backend {vm.backend.name}); proofs in {out}"
+    )
+    return 0 if proven == len(results) else 1
+
+
+def _results(prove: Callable[[], list[Proof]]) -> list[object]:
+    """Every statement's proof or exception."""
+    try:
+        return list(prove())
+    except BatchError as exc:
+        return exc.results
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    settings = config.load()
+    print(f"l2gpu {__version__} (Python {platform.python_version()}, numpy {np.__version__})")
+    found = "" if settings.config_file.is_file() else " (none there)"
+    print(f"config file: {settings.config_file}{found}")
+    print("settings (an argument > the environment > the config file > the default):")
+    for key, source in settings.sources.items():
+        print(f"  {key:<17}{getattr(settings, key)!s:<32}{source}")
+    print("backends:")
+    for name in backends.names():
+        try:
+            be = backends.get(name)
+        except backends.BackendUnavailableError as exc:
+            print(f"  {name:<8}unavailable: {exc}")
+            continue
+        print(f"  {name:<8}available; devices: {_devices(be)}")
+    try:
+        chosen = backends.get(settings.backend).name
+    except (ValueError, backends.BackendUnavailableError) as exc:
+        chosen = f"error: {exc}"
+    print(f"backend = {settings.backend}: {chosen}")
+    return 0
+
+
+def _devices(be: backends.Backend) -> str:
+    if be.name == "jax":
+        import jax
+
+        return ", ".join(f"{d.platform}:{d.id} ({d.device_kind})" for d in jax.devices())
+    return "the host CPU"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="l2gpu", description=__doc__)
     parser.add_argument("--version", action="version", version=f"l2gpu {__version__}")
@@ -232,6 +357,23 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     reference.add_arguments(bench)  # --reference risc0 PROGRAM: RISC Zero side by side
     bench.set_defaults(run=_cmd_bench)
+
+    batch = sub.add_parser(
+        "prove-batch", help="prove the statements of a JSON Lines file, one proof file each"
+    )
+    batch.add_argument(
+        "file", help='one statement a line: {"program": P, "inputs": {...}} and an optional "name"'
+    )
+    batch.add_argument("-o", "--output", required=True, help="directory for NAME.l2p files")
+    where = batch.add_mutually_exclusive_group()
+    where.add_argument("--parallel", type=_positive, metavar="N", help="on N local processes")
+    where.add_argument("--dask", metavar="ADDRESS", help="on the Dask scheduler at ADDRESS")
+    batch.add_argument("--backend", help=f"one of {backends.names()} or auto (default: config)")
+    batch.add_argument("--suite", choices=SUITES, help="default: config")
+    batch.set_defaults(run=_cmd_prove_batch)
+
+    info = sub.add_parser("info", help="show the settings in force, the backends and devices")
+    info.set_defaults(run=_cmd_info)
     return parser
 
 

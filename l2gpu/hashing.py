@@ -25,27 +25,58 @@ Digest = tuple[int, ...]  # 8 words
 
 
 class Rng(ABC):
-    """Fiat–Shamir randomness: ``mix`` digests in, draw field elements out."""
+    """Fiat–Shamir randomness: ``mix`` digests in, draw field elements out.
+
+    An RNG runs ``lanes`` independent transcripts in lockstep (one by default): each
+    ``*_lanes`` call mixes into, or draws from, every lane at once, in one kernel call —
+    how a batch of proofs shares its Fiat–Shamir work. The other methods are those of
+    a one-lane RNG.
+    """
+
+    def __init__(self, lanes: int = 1) -> None:
+        self.lanes = lanes
 
     @abstractmethod
+    def mix_lanes(self, digests: Sequence[Sequence[int]]) -> None:
+        """Absorb one 8-word digest per lane."""
+
+    @abstractmethod
+    def random_elem_lanes(self) -> np.ndarray:
+        """A canonical base-field element per lane, ``(lanes,)`` ``int64``."""
+
+    def random_ext_elem_lanes(self) -> list[Fp4]:
+        draws = [self.random_elem_lanes() for _ in range(4)]
+        return [Fp4.of(int(d[lane]) for d in draws) for lane in range(self.lanes)]
+
+    def random_bits_lanes(self, bits: int) -> np.ndarray:
+        """RISC Zero's ``random_bits``: a non-zero draw where possible, masked to ``bits``."""
+        value = self.random_elem_lanes()
+        for _ in range(3):
+            candidate = self.random_elem_lanes()
+            value = np.where(value == 0, candidate, value)
+        return value & ((1 << bits) - 1)
+
+    def _one_lane(self) -> None:
+        if self.lanes != 1:
+            raise ValueError(f"this RNG has {self.lanes} lanes: use its *_lanes methods")
+
     def mix(self, digest: Sequence[int]) -> None:
         """Absorb an 8-word digest."""
+        self._one_lane()
+        self.mix_lanes([digest])
 
-    @abstractmethod
     def random_elem(self) -> int:
         """A canonical base-field element."""
+        self._one_lane()
+        return int(self.random_elem_lanes()[0])
 
     def random_ext_elem(self) -> Fp4:
-        return Fp4.of(self.random_elem() for _ in range(4))
+        self._one_lane()
+        return self.random_ext_elem_lanes()[0]
 
     def random_bits(self, bits: int) -> int:
-        """RISC Zero's ``random_bits``: a non-zero draw where possible, masked to ``bits``."""
-        value = self.random_elem()
-        for _ in range(3):
-            candidate = self.random_elem()
-            if value == 0:
-                value = candidate
-        return value & ((1 << bits) - 1)
+        self._one_lane()
+        return int(self.random_bits_lanes(bits)[0])
 
 
 class HashSuite(ABC):
@@ -62,14 +93,18 @@ class HashSuite(ABC):
         """Digest words ``(8, m)`` of ``hash_pair(left[:, i], right[:, i])``."""
 
     @abstractmethod
-    def rng(self) -> Rng:
-        """A fresh transcript RNG."""
+    def rng(self, lanes: int = 1) -> Rng:
+        """A fresh transcript RNG of ``lanes`` lanes."""
 
     def hash_elems(self, elems: Sequence[int]) -> Digest:
         """The digest of one row of canonical elements, on the numpy backend."""
-        column = np.asarray(elems, dtype=np.uint32).reshape(-1, 1)
-        words = self.hash_rows(backends.get("numpy"), column)
-        return tuple(int(w) for w in words[:, 0])
+        return self.hash_elems_many([elems])[0]
+
+    def hash_elems_many(self, rows: Sequence[Sequence[int]] | np.ndarray) -> list[Digest]:
+        """:meth:`hash_elems` of each of ``count`` equally long rows, in one kernel call."""
+        matrix = np.asarray(rows, dtype=np.uint32).reshape(len(rows), -1)
+        words = self.hash_rows(backends.get("numpy"), np.ascontiguousarray(matrix.T))
+        return [tuple(int(w) for w in column) for column in words.T]
 
     def hash_ext_elems(self, elems: Sequence[Fp4]) -> Digest:
         """``hash_ext_elem_slice``: each Fp4 element contributes its 4 components in order."""
@@ -98,8 +133,8 @@ class Poseidon2Suite(HashSuite):
     def hash_pairs(self, backend, left, right):
         return backend.poseidon2_hash_pairs(left, right, self.params)
 
-    def rng(self) -> Rng:
-        return _Poseidon2Rng(self.params)
+    def rng(self, lanes: int = 1) -> Rng:
+        return _Poseidon2Rng(self.params, lanes)
 
     def valid_digests(self, words: np.ndarray) -> np.ndarray:
         return (np.asarray(words) < P).all(axis=-1)
@@ -108,29 +143,30 @@ class Poseidon2Suite(HashSuite):
 class _Poseidon2Rng(Rng):
     """A duplex sponge over the permutation; draws come from the rate cells."""
 
-    def __init__(self, p: Poseidon2Params) -> None:
+    def __init__(self, p: Poseidon2Params, lanes: int = 1) -> None:
+        super().__init__(lanes)
         self._params = p
         self._backend = backends.get("numpy")
-        self._state = np.zeros((p.width, 1), dtype=np.uint32)
+        self._state = np.zeros((p.width, lanes), dtype=np.uint32)  # a column per lane
         self._used = 0
 
     def _permute(self) -> None:
         self._state = self._backend.poseidon2_permute(self._state, self._params)
 
-    def mix(self, digest: Sequence[int]) -> None:
+    def mix_lanes(self, digests: Sequence[Sequence[int]]) -> None:
         if self._used:
             self._permute()
             self._used = 0
-        words = np.asarray(digest, dtype=np.uint32)
-        s = self._state[:8, 0].astype(np.uint64) + np.asarray(from_mont(words), dtype=np.uint64)
-        self._state[:8, 0] = s % P
+        words = np.asarray(digests, dtype=np.uint32).reshape(self.lanes, 8).T
+        s = self._state[:8].astype(np.uint64) + np.asarray(from_mont(words), dtype=np.uint64)
+        self._state[:8] = s % P
         self._permute()
 
-    def random_elem(self) -> int:
+    def random_elem_lanes(self) -> np.ndarray:
         if self._used == 16:
             self._permute()
             self._used = 0
-        value = int(self._state[self._used, 0])
+        value = self._state[self._used].astype(np.int64)
         self._used += 1
         return value
 
@@ -146,8 +182,8 @@ class Sha256Suite(HashSuite):
     def hash_pairs(self, backend, left, right):
         return backend.sha256_hash_pairs(left, right)
 
-    def rng(self) -> Rng:
-        return _Sha256Rng()
+    def rng(self, lanes: int = 1) -> Rng:
+        return _Sha256Rng(lanes)
 
 
 def _words(data: bytes) -> np.ndarray:
@@ -157,40 +193,39 @@ def _words(data: bytes) -> np.ndarray:
 class _Sha256Rng(Rng):
     """Two 32-byte pools stepped by ``hash_pair``; words read little-endian from pool 0."""
 
-    def __init__(self) -> None:
+    def __init__(self, lanes: int = 1) -> None:
+        super().__init__(lanes)
         self._backend = backends.get("numpy")
-        self._pool0 = _words(hashlib.sha256(b"Hello").digest())
-        self._pool1 = _words(hashlib.sha256(b"World").digest())
+        pools = (_words(hashlib.sha256(seed).digest()) for seed in (b"Hello", b"World"))
+        self._pool0, self._pool1 = (np.repeat(pool[:, None], lanes, 1) for pool in pools)
         self._used = 0
-
-    def _pair(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return self._backend.sha256_hash_pairs(a[:, None], b[:, None])[:, 0]
 
     def _step(self) -> None:
-        self._pool0 = self._pair(self._pool0, self._pool1)
-        self._pool1 = self._pair(self._pool0, self._pool1)
+        self._pool0 = self._backend.sha256_hash_pairs(self._pool0, self._pool1)
+        self._pool1 = self._backend.sha256_hash_pairs(self._pool0, self._pool1)
         self._used = 0
 
-    def mix(self, digest: Sequence[int]) -> None:
-        self._pool0 = self._pool0 ^ np.asarray(digest, dtype=np.uint32)
+    def mix_lanes(self, digests: Sequence[Sequence[int]]) -> None:
+        words = np.asarray(digests, dtype=np.uint32).reshape(self.lanes, 8).T
+        self._pool0 = self._pool0 ^ words
         self._step()
 
-    def _random_u32(self) -> int:
+    def _random_u32(self) -> np.ndarray:
         if self._used == 8:
             self._step()
-        value = int(self._pool0[self._used])
+        value = self._pool0[self._used].astype(np.uint64)
         self._used += 1
         return value
 
-    def random_bits(self, bits: int) -> int:
+    def random_bits_lanes(self, bits: int) -> np.ndarray:
         """One word, masked (unlike the Poseidon2 RNG's rule)."""
-        return self._random_u32() & ((1 << bits) - 1)
+        return (self._random_u32() & np.uint64((1 << bits) - 1)).astype(np.int64)
 
-    def random_elem(self) -> int:
-        value = 0
-        for _ in range(6):
-            value = ((value << 32) + self._random_u32()) % P
-        return value
+    def random_elem_lanes(self) -> np.ndarray:
+        value = np.zeros(self.lanes, dtype=np.uint64)
+        for _ in range(6):  # value < P < 2^31: the shifted sum stays below 2^64
+            value = ((value << np.uint64(32)) + self._random_u32()) % np.uint64(P)
+        return value.astype(np.int64)
 
 
 def get_suite(name: str | HashSuite) -> HashSuite:

@@ -50,21 +50,31 @@ class Opening:
 
 
 class MerkleTree:
-    """A committed matrix: its layers of digests, from the leaves to the root.
+    """Committed matrices of one shape — ``count`` trees (one by default), built together.
 
-    ``layers[0]`` are the leaves ``(8, rows)`` on the backend; ``layers[-1]`` the root.
+    ``columns`` is ``(cols, count·rows)``: tree ``t`` commits the ``rows`` columns
+    ``columns[:, t·rows : (t+1)·rows]``. ``layers[k]`` holds level ``k`` of every tree side
+    by side, ``(8, count·rows/2^k)`` on the backend: ``layers[0]`` the leaves,
+    ``layers[-1]`` the roots. Each level is one hash call for all the trees, and tree
+    ``t``'s digests are exactly those of a tree built from its columns alone.
     """
 
-    def __init__(self, columns, suite: HashSuite, backend: backends.Backend, queries: int) -> None:
-        """Commit a column-major ``(cols, rows)`` backend matrix (no input checks)."""
+    def __init__(
+        self, columns, suite: HashSuite, backend: backends.Backend, queries: int, count: int = 1
+    ) -> None:
+        """Commit a column-major ``(cols, count·rows)`` backend matrix (no input checks)."""
         self.suite = suite
         self.backend = backend
         self.columns = columns
-        self.cols, self.rows = columns.shape
+        self.count = count
+        self.cols, total = columns.shape
+        if count < 1 or total % count:
+            raise ValueError(f"cannot split {total} rows into {count} trees")
+        self.rows = total // count
         self.top_size = top_layer_size(self.rows, queries)
         layers = [suite.hash_rows(backend, columns)]
-        while layers[-1].shape[1] > 1:
-            layer = layers[-1]
+        while layers[-1].shape[1] > count:  # each tree's level has an even width, so
+            layer = layers[-1]  # pairs never straddle two trees
             layers.append(suite.hash_pairs(backend, layer[:, 0::2], layer[:, 1::2]))
         self.layers = layers
         self._host_top = backend.to_numpy(layers[self.depth])
@@ -75,24 +85,61 @@ class MerkleTree:
         return (self.rows // self.top_size).bit_length() - 1
 
     @property
+    def tops(self) -> np.ndarray:
+        """Every tree's top layer, ``(count, top_size, 8)`` digest words."""
+        top = self._host_top.reshape(8, self.count, self.top_size)
+        return np.ascontiguousarray(top.transpose(1, 2, 0))
+
+    @property
     def top(self) -> np.ndarray:
-        """The top layer as ``(top_size, 8)`` digest words: what a commitment publishes."""
-        return np.ascontiguousarray(self._host_top.T)
+        """The top layer as ``(top_size, 8)`` digest words: what a commitment publishes
+        (of tree 0, the only one unless ``count > 1``)."""
+        return self.tops[0]
+
+    @property
+    def roots(self) -> np.ndarray:
+        """Every tree's root, ``(count, 8)`` words."""
+        return np.ascontiguousarray(self.backend.to_numpy(self.layers[-1]).T)
 
     @property
     def root(self) -> np.ndarray:
-        """The root digest as 8 words."""
-        return self.backend.to_numpy(self.layers[-1])[:, 0].copy()
+        """The root digest as 8 words (of tree 0)."""
+        return self.roots[0]
 
-    def open(self, row: int) -> Opening:
-        """The values of ``row`` and its path up to the top layer."""
-        if not 0 <= row < self.rows:
-            raise ValueError(f"row {row} out of range for a tree of {self.rows} rows")
-        values = self.backend.to_numpy(self.columns[:, row])
-        siblings = np.empty((self.depth, 8), dtype=np.uint32)
+    def matrix(self, tree: int):
+        """Tree ``tree``'s committed ``(cols, rows)`` columns, on the backend (``columns``
+        itself for a single tree: no copy)."""
+        if self.count == 1:
+            return self.columns
+        return self.columns[:, tree * self.rows : (tree + 1) * self.rows]
+
+    def open(self, row: int, tree: int = 0) -> Opening:
+        """The values of ``row`` of tree ``tree`` and its path up to the top layer."""
+        values, siblings = self.open_many([tree], [row])
+        return Opening(row, values[0], siblings[0])
+
+    def open_many(self, trees, rows) -> tuple[np.ndarray, np.ndarray]:
+        """Openings of ``rows[i]`` of tree ``trees[i]``, gathered in one call per level.
+
+        Returns the values ``(m, cols)`` and the sibling paths ``(m, depth, 8)``.
+        """
+        trees = np.asarray(trees, dtype=np.int64)
+        rows = np.asarray(rows, dtype=np.int64)
+        for name, idx, size in (("tree", trees, self.count), ("row", rows, self.rows)):
+            bad = idx[(idx < 0) | (idx >= size)]
+            if bad.size:
+                raise ValueError(f"{name} {int(bad[0])} out of range: there are {size}")
+        be = self.backend
+
+        def gather(matrix, index: np.ndarray) -> np.ndarray:  # the index on the device too
+            return be.to_numpy(matrix[:, be.asarray(index.astype(np.uint32))]).T
+
+        values = np.ascontiguousarray(gather(self.columns, trees * self.rows + rows))
+        siblings = np.empty((rows.size, self.depth, 8), dtype=np.uint32)
         for level in range(self.depth):
-            siblings[level] = self.backend.to_numpy(self.layers[level][:, (row >> level) ^ 1])
-        return Opening(row, values, siblings)
+            index = trees * (self.rows >> level) + ((rows >> level) ^ 1)
+            siblings[:, level] = gather(self.layers[level], index)
+        return values, siblings
 
 
 def root_of_top(top: np.ndarray, suite: str | HashSuite = "poseidon2") -> np.ndarray:

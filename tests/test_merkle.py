@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from l2gpu import hashing, merkle
+from l2gpu import backends, hashing, merkle
 from l2gpu.field import P
 
 SUITES = ["poseidon2", "sha-256"]
@@ -289,3 +289,42 @@ def test_poseidon2_sibling_word_not_a_field_element_fails(field):
     siblings[level, word] += np.uint32(P)
     assert merkle.verify_opening(tree.top, 5, opening.values, opening.siblings)
     assert not merkle.verify_opening(tree.top, 5, opening.values, siblings)
+
+
+# -- trees committed together ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suite", SUITES)
+@pytest.mark.parametrize(("count", "rows"), [(1, 8), (3, 16), (4, 2)])
+def test_trees_committed_together_equal_trees_alone(backend, field, suite, count, rows):
+    be = backends.get(backend)
+    s = hashing.get_suite(suite)
+    matrices = [field((5, rows)) for _ in range(count)]
+    together = merkle.MerkleTree(be.asarray(np.concatenate(matrices, 1)), s, be, 4, count)
+    alone = [merkle.MerkleTree(be.asarray(m), s, be, 4) for m in matrices]
+    assert together.rows == rows and together.depth == alone[0].depth
+    assert together.tops.shape == (count, alone[0].top_size, 8)
+    trees = np.arange(count).repeat(rows)
+    row_index = np.tile(np.arange(rows), count)
+    values, siblings = together.open_many(trees, row_index)
+    for t, tree in enumerate(alone):
+        assert np.array_equal(together.tops[t], tree.top)
+        assert np.array_equal(together.roots[t], tree.root)
+        assert np.array_equal(be.to_numpy(together.matrix(t)), matrices[t])
+        for r in range(rows):
+            opening = tree.open(r)
+            assert np.array_equal(values[t * rows + r], opening.values)
+            assert np.array_equal(siblings[t * rows + r], opening.siblings)
+            assert merkle.verify_opening(tree.top, r, opening.values, opening.siblings, suite)
+
+
+def test_trees_committed_together_check_their_arguments(field):
+    be = backends.get("numpy")
+    s = hashing.get_suite("poseidon2")
+    with pytest.raises(ValueError, match="cannot split 12 rows into 5 trees"):
+        merkle.MerkleTree(field((2, 12)), s, be, 4, 5)
+    tree = merkle.MerkleTree(field((2, 16)), s, be, 4, 2)
+    with pytest.raises(ValueError, match="tree 2 out of range"):
+        tree.open(0, tree=2)
+    with pytest.raises(ValueError, match="row 8 out of range"):
+        tree.open_many([0, 1], [0, 8])

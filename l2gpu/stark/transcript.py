@@ -2,8 +2,9 @@
 
 A seal is a flat list of ``u32`` words: field elements as raw Montgomery words,
 digests as their 8 words. Both sides drive the same Fiat–Shamir RNG: a commitment
-``mix``es a digest, a challenge draws from it. The writer and the reader are the two
-faces of that one object, so the prover and the verifier cannot drift apart.
+``mix``es a digest, a challenge draws from it. The writer writes the seals of a batch of
+statements proven in lockstep, each with its own transcript (the lanes of one RNG); the
+reader reads one seal back.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..hashing import Digest, HashSuite
 
 
 class Transcript:
-    """The Fiat–Shamir side shared by :class:`SealWriter` and :class:`SealReader`."""
+    """The Fiat–Shamir side of :class:`SealReader`: one transcript."""
 
     def __init__(self, suite: HashSuite) -> None:
         self.suite = suite
@@ -38,29 +39,49 @@ class Transcript:
         return self._rng.random_bits(bits)
 
 
-class SealWriter(Transcript):
-    """Accumulates seal words on the prover's side."""
+class SealWriter:
+    """Accumulates, on the prover's side, the seals of ``count`` statements proven in
+    lockstep (one by default).
 
-    def __init__(self, suite: HashSuite) -> None:
-        super().__init__(suite)
-        self._parts: list[np.ndarray] = []
+    Each statement has its own transcript; all of them commit and draw at the same
+    points, so each Fiat–Shamir step is one call of a ``count``-lane RNG: ``commit``
+    takes a digest per statement and every draw gives a value per statement.
+    """
 
-    def write_elems(self, elems: np.ndarray | Sequence[int]) -> None:
+    def __init__(self, suite: HashSuite, count: int = 1) -> None:
+        self.suite = suite
+        self.count = count
+        self._rng = suite.rng(count)
+        self._parts: list[list[np.ndarray]] = [[] for _ in range(count)]
+
+    def commit(self, digests: Sequence[Sequence[int]]) -> None:
+        """Bind each statement's digest into its every later challenge."""
+        self._rng.mix_lanes(digests)
+
+    def random_ext_elem(self) -> list[Fp4]:
+        return self._rng.random_ext_elem_lanes()
+
+    def random_bits(self, bits: int) -> list[int]:
+        return [int(v) for v in self._rng.random_bits_lanes(bits)]
+
+    def write_elems(self, statement: int, elems: np.ndarray | Sequence[int]) -> None:
         """Canonical base-field elements, written as raw Montgomery words."""
-        self._parts.append(np.asarray(to_mont(np.asarray(elems, dtype=np.uint32).ravel())))
+        words = to_mont(np.asarray(elems, dtype=np.uint32).ravel())
+        self._parts[statement].append(np.asarray(words))
 
-    def write_ext_elems(self, elems: Sequence[Fp4]) -> None:
-        self.write_elems([c for e in elems for c in e.c])
+    def write_ext_elems(self, statement: int, elems: Sequence[Fp4]) -> None:
+        self.write_elems(statement, [c for e in elems for c in e.c])
 
-    def write_digests(self, digests: np.ndarray) -> None:
+    def write_digests(self, statement: int, digests: np.ndarray) -> None:
         """Digest words ``(count, 8)``, written as they are."""
-        self._parts.append(np.asarray(digests, dtype=np.uint32).ravel())
+        self._parts[statement].append(np.asarray(digests, dtype=np.uint32).ravel())
 
-    def words(self) -> np.ndarray:
-        """The seal so far, as ``uint32`` words."""
-        if not self._parts:
-            return np.zeros(0, dtype=np.uint32)
-        return np.concatenate(self._parts).astype(np.uint32)
+    def words(self) -> list[np.ndarray]:
+        """Each statement's seal so far, as ``uint32`` words."""
+        return [
+            np.concatenate(parts).astype(np.uint32) if parts else np.zeros(0, dtype=np.uint32)
+            for parts in self._parts
+        ]
 
 
 class SealReader(Transcript):

@@ -3,9 +3,10 @@
 Where RISC Zero's toolchain is installed (``rzup``, ``cargo risczero``), :func:`prove`
 builds the Rust workspace shipped in ``template/`` — a host and the guests
 ``fibonacci`` (l2gpu's semantics: ``fib(0) = 0``, ``fib(1) = 1``, mod ``P``) and
-``sha256`` — once into ``$XDG_CACHE_HOME/l2gpu/risc0-<version>-<hash>/`` (a new
-directory whenever the template's files change), runs the host on one statement and
-returns what it reported as a :class:`Reference`.
+``sha256`` — once into ``risc0-<version>-<hash>/`` in l2gpu's cache directory
+(:func:`l2gpu.config.cache_dir`; a new directory whenever the template's files
+change), runs the host on one statement and returns what it reported as a
+:class:`Reference`.
 
 The host protocol, which :func:`parse_report` checks field by field::
 
@@ -46,6 +47,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ... import config
 from ...field import P
 
 if TYPE_CHECKING:
@@ -176,9 +178,8 @@ def cache_dir(files: dict[str, bytes] | None = None, *, cuda: bool = False) -> P
     for path, data in (files if files is not None else template_files()).items():
         digest.update(f"{path}\0{len(data)}\0".encode())
         digest.update(data)
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     name = f"risc0-{RISC0_VERSION}-{digest.hexdigest()[:16]}{'-cuda' if cuda else ''}"
-    return Path(cache) / "l2gpu" / name
+    return config.cache_dir() / name
 
 
 def build(
