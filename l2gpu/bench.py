@@ -204,10 +204,12 @@ def plot(figures: Sequence[Figure], path: str | os.PathLike) -> None:
     one panel per figure, one line per backend; ``k`` of the size ``2^k`` across, the
     throughput up on a logarithmic scale."""
     names = list(dict.fromkeys(f.figure for f in figures))
+    if not names:
+        raise ValueError("no figures to plot")
     cols = min(3, len(names))
     rows = math.ceil(len(names) / cols)
-    canvas = matplotlib_figure()(figsize=(4.8 * cols, 3.6 * rows), layout="constrained")
-    axes = canvas.subplots(rows, cols, squeeze=False).ravel()
+    chart = matplotlib_figure()(figsize=(4.8 * cols, 3.6 * rows), layout="constrained")
+    axes = chart.subplots(rows, cols, squeeze=False).ravel()
     for ax, name in zip(axes, names, strict=False):
         mine = [f for f in figures if f.figure == name]
         for backend in dict.fromkeys(f.backend for f in mine):
@@ -223,5 +225,5 @@ def plot(figures: Sequence[Figure], path: str | os.PathLike) -> None:
         ax.legend(fontsize=8)
     for ax in axes[len(names) :]:
         ax.set_visible(False)
-    canvas.suptitle("l2gpu bench: throughput against size")
-    canvas.savefig(path)
+    chart.suptitle("l2gpu bench: throughput against size")
+    chart.savefig(path)
