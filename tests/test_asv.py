@@ -67,9 +67,14 @@ def _asv(home: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "asv", "--config", str(home / "asv.conf.json"), *args],
         cwd=home,
-        env={**os.environ, "HOME": str(home), "ASV_PYTHONPATH": str(ROOT)},
+        env={
+            **os.environ,
+            "HOME": str(home),
+            "ASV_PYTHONPATH": str(ROOT),
+            "PYTHONIOENCODING": "utf-8",
+        },
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         check=False,
     )
 
@@ -82,7 +87,8 @@ def test_asv_check(asv_home: Path) -> None:
 
 def test_asv_quick_run_of_smallest_sizes(asv_home: Path) -> None:
     bench = [arg for regex in SMALLEST for arg in ("-b", regex)]
-    out = _asv(asv_home, "run", "--python=same", "--quick", "--dry-run", "--show-stderr", *bench)
+    args = ["--python=same", "--machine", "ci", "--quick", "--dry-run", "--show-stderr"]
+    out = _asv(asv_home, "run", *args, *bench)
     assert out.returncode == 0, out.stdout + out.stderr  # 2: a benchmark failed
     ran = set(re.findall(r"··· (\S+)\s+ok$", out.stdout, re.M))
     found = json.loads((asv_home / "results" / "benchmarks.json").read_text())
