@@ -19,12 +19,13 @@ from typing import ClassVar
 import numpy as np
 
 from l2gpu import hashing, merkle, poseidon2
+from l2gpu.backends import Backend
 from l2gpu.bench import ready
 from l2gpu.field import Fp4
 
 from .common import SEED, TIMEOUT, backend, cpu_cap, field, rate, warm, words
 
-SIZES = [1 << k for k in (10, 12, 14, 16, 18, 20, 22)]
+LOG_SIZES = [10, 12, 14, 16, 18, 20, 22]  # sizes 2^log_n
 PARAM_SETS = ["risc0-w24", "plonky3-w16", "plonky3-w24"]
 SUITES = ["poseidon2", "sha-256"]
 MATRIX_COLS = 16  # columns of the hashed / committed rows
@@ -35,10 +36,11 @@ FRI_MIX = Fp4((3, 1, 4, 1))
 # On a CPU, the largest sizes skip (log2 of the items one call handles):
 HASH_CPU_LOG = 20  # SHA-256 compressions, row hashes and Merkle leaves
 POSEIDON2_CPU_LOG = 18  # Poseidon2 permutations, row hashes and Merkle leaves
-NTT_CPU_LOG = 23  # columns × n elements transformed
+NTT_CPU_LOG = 23  # columns × 2^log_n elements transformed
 
 
-def _hash_cap(be, suite: str, n: int) -> None:
+def _hash_cap(be: Backend, suite: str, n: int) -> None:
+    """Skip hashing ``n`` rows or states on a CPU above the suite's cap."""
     cpu_cap(be, n, POSEIDON2_CPU_LOG if suite == "poseidon2" else HASH_CPU_LOG)
 
 
@@ -46,27 +48,28 @@ def _hash_cap(be, suite: str, n: int) -> None:
 
 
 class Poseidon2Permute:
-    """The Poseidon2 permutation of ``n`` states, per parameter set."""
+    """The Poseidon2 permutation of ``2^log_n`` states, per parameter set."""
 
-    params: ClassVar[list] = [PARAM_SETS, SIZES]
-    param_names: ClassVar[list[str]] = ["param_set", "n"]
+    params: ClassVar[list] = [PARAM_SETS, LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["param_set", "log_n"]
     timeout = TIMEOUT
 
-    def setup(self, param_set: str, n: int) -> None:
+    def setup(self, param_set: str, log_n: int) -> None:
         self.be = backend()
-        cpu_cap(self.be, n, POSEIDON2_CPU_LOG)
+        self.n = 1 << log_n
+        cpu_cap(self.be, self.n, POSEIDON2_CPU_LOG)
         self.p = poseidon2.params(param_set)
-        self.states = self.be.asarray(field(np.random.default_rng(SEED), (self.p.width, n)))
+        self.states = self.be.asarray(field(np.random.default_rng(SEED), (self.p.width, self.n)))
         warm(self.be, self._permute)
 
     def _permute(self) -> object:
         return ready(self.be.poseidon2_permute(self.states, self.p))
 
-    def time_permute(self, param_set: str, n: int) -> None:
+    def time_permute(self, param_set: str, log_n: int) -> None:
         self._permute()
 
-    def track_permute(self, param_set: str, n: int) -> float:
-        return rate(self._permute, n)
+    def track_permute(self, param_set: str, log_n: int) -> float:
+        return rate(self._permute, self.n)
 
     track_permute.unit = "permutations/s"
 
@@ -75,58 +78,61 @@ class Poseidon2Permute:
 
 
 class HashRows:
-    """The row hash of ``n`` rows × 16 elements, per hash suite (a Merkle tree's leaves).
+    """The row hash of ``2^log_n`` rows × 16 elements, per hash suite (a Merkle tree's
+    leaves).
 
     A row of 16 elements is one SHA-256 block (one compression) and one Poseidon2
     absorption (one risc0-w24 permutation).
     """
 
-    params: ClassVar[list] = [SUITES, SIZES]
-    param_names: ClassVar[list[str]] = ["suite", "n"]
+    params: ClassVar[list] = [SUITES, LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["suite", "log_n"]
     timeout = TIMEOUT
 
-    def setup(self, suite: str, n: int) -> None:
+    def setup(self, suite: str, log_n: int) -> None:
         self.be = backend()
-        _hash_cap(self.be, suite, n)
+        self.n = 1 << log_n
+        _hash_cap(self.be, suite, self.n)
         self.suite = hashing.get_suite(suite)
-        self.matrix = self.be.asarray(field(np.random.default_rng(SEED), (MATRIX_COLS, n)))
+        self.matrix = self.be.asarray(field(np.random.default_rng(SEED), (MATRIX_COLS, self.n)))
         warm(self.be, self._hash_rows)
 
     def _hash_rows(self) -> object:
         return ready(self.suite.hash_rows(self.be, self.matrix))
 
-    def time_hash_rows(self, suite: str, n: int) -> None:
+    def time_hash_rows(self, suite: str, log_n: int) -> None:
         self._hash_rows()
 
-    def track_hash_rows(self, suite: str, n: int) -> float:
-        return rate(self._hash_rows, n)
+    def track_hash_rows(self, suite: str, log_n: int) -> float:
+        return rate(self._hash_rows, self.n)
 
     track_hash_rows.unit = "rows/s"
 
 
 class Sha256:
-    """SHA-256 compressions of ``n`` independent states and blocks."""
+    """SHA-256 compressions of ``2^log_n`` independent states and blocks."""
 
-    params: ClassVar[list] = [SIZES]
-    param_names: ClassVar[list[str]] = ["n"]
+    params: ClassVar[list] = [LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["log_n"]
     timeout = TIMEOUT
 
-    def setup(self, n: int) -> None:
+    def setup(self, log_n: int) -> None:
         self.be = backend()
-        cpu_cap(self.be, n, HASH_CPU_LOG)
+        self.n = 1 << log_n
+        cpu_cap(self.be, self.n, HASH_CPU_LOG)
         rng = np.random.default_rng(SEED)
-        self.state = self.be.asarray(words(rng, (8, n)))
-        self.block = self.be.asarray(words(rng, (16, n)))
+        self.state = self.be.asarray(words(rng, (8, self.n)))
+        self.block = self.be.asarray(words(rng, (16, self.n)))
         warm(self.be, self._compress)
 
     def _compress(self) -> object:
         return ready(self.be.sha256_compress(self.state, self.block))
 
-    def time_compress(self, n: int) -> None:
+    def time_compress(self, log_n: int) -> None:
         self._compress()
 
-    def track_compress(self, n: int) -> float:
-        return rate(self._compress, n)
+    def track_compress(self, log_n: int) -> float:
+        return rate(self._compress, self.n)
 
     track_compress.unit = "compressions/s"
 
@@ -135,17 +141,19 @@ class Sha256:
 
 
 class Ntt:
-    """``interpolate`` and ``evaluate`` (blowup 1) of ``cols`` columns of length ``n``."""
+    """``interpolate`` and ``evaluate`` (blowup 1) of ``cols`` columns of length
+    ``2^log_n``."""
 
-    params: ClassVar[list] = [NTT_COLS, SIZES]
-    param_names: ClassVar[list[str]] = ["cols", "n"]
+    params: ClassVar[list] = [NTT_COLS, LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["cols", "log_n"]
     timeout = TIMEOUT
 
-    def setup(self, cols: int, n: int) -> None:
+    def setup(self, cols: int, log_n: int) -> None:
         self.be = backend()
-        cpu_cap(self.be, cols * n, NTT_CPU_LOG)
+        self.elements = cols << log_n
+        cpu_cap(self.be, self.elements, NTT_CPU_LOG)
         # Evaluations for interpolate; read as bit-reversed coefficients by evaluate.
-        self.values = self.be.asarray(field(np.random.default_rng(SEED), (cols, n)))
+        self.values = self.be.asarray(field(np.random.default_rng(SEED), (cols, 1 << log_n)))
         warm(self.be, self._interpolate)
         warm(self.be, self._evaluate)
 
@@ -155,45 +163,46 @@ class Ntt:
     def _evaluate(self) -> object:
         return ready(self.be.evaluate(self.values))
 
-    def time_interpolate(self, cols: int, n: int) -> None:
+    def time_interpolate(self, cols: int, log_n: int) -> None:
         self._interpolate()
 
-    def track_interpolate(self, cols: int, n: int) -> float:
-        return rate(self._interpolate, cols * n)
+    def track_interpolate(self, cols: int, log_n: int) -> float:
+        return rate(self._interpolate, self.elements)
 
     track_interpolate.unit = "elements/s"
 
-    def time_evaluate(self, cols: int, n: int) -> None:
+    def time_evaluate(self, cols: int, log_n: int) -> None:
         self._evaluate()
 
-    def track_evaluate(self, cols: int, n: int) -> float:
-        return rate(self._evaluate, cols * n)
+    def track_evaluate(self, cols: int, log_n: int) -> float:
+        return rate(self._evaluate, self.elements)
 
     track_evaluate.unit = "elements/s"
 
 
 class Lde:
-    """The coset LDE (blowup 4) of ``cols`` columns of length ``n``; throughput in input
-    elements."""
+    """The coset LDE (blowup 4) of ``cols`` columns of length ``2^log_n``; throughput in
+    input elements."""
 
-    params: ClassVar[list] = [NTT_COLS, SIZES]
-    param_names: ClassVar[list[str]] = ["cols", "n"]
+    params: ClassVar[list] = [NTT_COLS, LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["cols", "log_n"]
     timeout = TIMEOUT
 
-    def setup(self, cols: int, n: int) -> None:
+    def setup(self, cols: int, log_n: int) -> None:
         self.be = backend()
-        cpu_cap(self.be, cols * n, NTT_CPU_LOG)
-        self.values = self.be.asarray(field(np.random.default_rng(SEED), (cols, n)))
+        self.elements = cols << log_n
+        cpu_cap(self.be, self.elements, NTT_CPU_LOG)
+        self.values = self.be.asarray(field(np.random.default_rng(SEED), (cols, 1 << log_n)))
         warm(self.be, self._lde)
 
     def _lde(self) -> object:
         return ready(self.be.lde(self.values, LDE_BLOWUP))
 
-    def time_lde(self, cols: int, n: int) -> None:
+    def time_lde(self, cols: int, log_n: int) -> None:
         self._lde()
 
-    def track_lde(self, cols: int, n: int) -> float:
-        return rate(self._lde, cols * n)
+    def track_lde(self, cols: int, log_n: int) -> float:
+        return rate(self._lde, self.elements)
 
     track_lde.unit = "elements/s"
 
@@ -202,51 +211,55 @@ class Lde:
 
 
 class MerkleCommit:
-    """Commit ``rows × 16`` elements: the row hashes, then every layer up to the root."""
+    """Commit ``2^log_rows × 16`` elements: the row hashes, then every layer up to the
+    root."""
 
-    params: ClassVar[list] = [SUITES, SIZES]
-    param_names: ClassVar[list[str]] = ["suite", "rows"]
+    params: ClassVar[list] = [SUITES, LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["suite", "log_rows"]
     timeout = TIMEOUT
 
-    def setup(self, suite: str, rows: int) -> None:
+    def setup(self, suite: str, log_rows: int) -> None:
         self.be = backend()
-        _hash_cap(self.be, suite, rows)
+        self.rows = 1 << log_rows
+        _hash_cap(self.be, suite, self.rows)
         self.suite = hashing.get_suite(suite)
-        self.columns = self.be.asarray(field(np.random.default_rng(SEED), (MATRIX_COLS, rows)))
+        rng = np.random.default_rng(SEED)
+        self.columns = self.be.asarray(field(rng, (MATRIX_COLS, self.rows)))
         warm(self.be, self._commit)
 
     def _commit(self) -> merkle.MerkleTree:
         # The tree downloads its top layer, which waits for the backend.
         return merkle.MerkleTree(self.columns, self.suite, self.be, queries=50)
 
-    def time_commit(self, suite: str, rows: int) -> None:
+    def time_commit(self, suite: str, log_rows: int) -> None:
         self._commit()
 
-    def track_commit(self, suite: str, rows: int) -> float:
-        return rate(self._commit, rows)
+    def track_commit(self, suite: str, log_rows: int) -> float:
+        return rate(self._commit, self.rows)
 
     track_commit.unit = "leaves/s"
 
 
 class FriFold:
-    """One FRI fold round: ``degree`` Fp4 coefficients into ``degree / 16``."""
+    """One FRI fold round: ``2^log_degree`` Fp4 coefficients into ``2^log_degree / 16``."""
 
-    params: ClassVar[list] = [SIZES]
-    param_names: ClassVar[list[str]] = ["degree"]
+    params: ClassVar[list] = [LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["log_degree"]
     timeout = TIMEOUT
 
-    def setup(self, degree: int) -> None:
+    def setup(self, log_degree: int) -> None:
         self.be = backend()
-        self.coeffs = self.be.asarray(field(np.random.default_rng(SEED), (4, degree)))
+        self.degree = 1 << log_degree
+        self.coeffs = self.be.asarray(field(np.random.default_rng(SEED), (4, self.degree)))
         warm(self.be, self._fold)
 
     def _fold(self) -> object:
         return ready(self.be.fri_fold(self.coeffs, FRI_MIX))
 
-    def time_fold(self, degree: int) -> None:
+    def time_fold(self, log_degree: int) -> None:
         self._fold()
 
-    def track_fold(self, degree: int) -> float:
-        return rate(self._fold, degree)
+    def track_fold(self, log_degree: int) -> float:
+        return rate(self._fold, self.degree)
 
     track_fold.unit = "coefficients/s"

@@ -19,9 +19,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# The smallest size of each parameterized benchmark: kernels at 1024 items, proofs of
+# The smallest size of each parameterized benchmark: kernels of 2^10 items, proofs of
 # 2^10 (scaling) or 2^12 rows (batch, verify, end to end), the 32-byte SHA-256 message.
-SMALLEST = [r"\(.*\b1024\)$", r"Scaling.*\(10\)$", r"\(12\)$", r"\(32\)$"]
+SMALLEST = [
+    r"^bench_kernels\..*\b10\)$",
+    r"Scaling\..*\(10\)$",
+    r"(BatchProve|Verify|EndToEnd)\..*\(12\)$",
+    r"Sha256Proof\..*\(32\)$",
+]
 LEFT_OUT = "bench_proofs.FibonacciProof."
 
 
