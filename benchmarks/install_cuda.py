@@ -5,9 +5,9 @@ wheel with its ``bench`` extra::
 
     python benchmarks/install_cuda.py WHEEL
 
-Where ``nvidia-smi`` lists a GPU, it installs the wheel's ``cuda12`` extra (CuPy) and
-``jax[cuda12]`` (JAX on the GPU); elsewhere it does nothing, and the ``cupy`` value of
-the ``L2GPU_BACKEND`` matrix skips.
+Where ``nvidia-smi`` lists a GPU, it installs the wheel's ``cuda12`` extra (CuPy, and
+JAX's CUDA build); elsewhere it does nothing, and the ``cupy`` value of the
+``L2GPU_BACKEND`` matrix skips.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
     if not has_nvidia_gpu():
         print("no NVIDIA GPU here: CPU builds only")
         return 0
-    pip = [sys.executable, "-m", "pip", "install", f"{argv[0]}[cuda12]", "jax[cuda12]"]
+    pip = [sys.executable, "-m", "pip", "install", f"{argv[0]}[cuda12]"]
     return subprocess.call(pip)
 
 

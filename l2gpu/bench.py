@@ -26,17 +26,17 @@ from .merkle import MerkleTree
 @dataclass(frozen=True)
 class Figure:
     """One timed figure; ``log_size`` is the ``k`` of its size (kernel batch or proof
-    rows ``2^k``)."""
+    rows ``2^k``), which :func:`plot` needs."""
 
     figure: str
     size: str
-    log_size: int
     backend: str
     unit: str
     first_s: float
     steady_s: float
     throughput: float
     ratio_to_numpy: float | None = None
+    log_size: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -133,7 +133,7 @@ def run(
             for figure, size, unit, items, call in _cases(be, k):
                 first, steady = time_call(call, repeats)
                 figures.append(
-                    Figure(figure, size, k, be.name, unit, first, steady, items / steady)
+                    Figure(figure, size, be.name, unit, first, steady, items / steady, log_size=k)
                 )
         for k in proof_sizes:
             n = (1 << k) - 1
@@ -143,12 +143,12 @@ def run(
                 Figure(
                     "fibonacci proof",
                     f"2^{k} rows",
-                    k,
                     be.name,
                     "rows/s",
                     first,
                     steady,
                     rows / steady,
+                    log_size=k,
                 )
             )
     base = {(f.figure, f.log_size): f.throughput for f in figures if f.backend == "numpy"}
@@ -202,7 +202,8 @@ def check_plot_target(path: str | os.PathLike) -> None:
 def plot(figures: Sequence[Figure], path: str | os.PathLike) -> None:
     """Draw throughput against size into ``path`` (format by its suffix, e.g. ``.png``):
     one panel per figure, one line per backend; ``k`` of the size ``2^k`` across, the
-    throughput up on a logarithmic scale."""
+    throughput up on a logarithmic scale. Figures without a ``log_size`` are left out."""
+    figures = [f for f in figures if f.log_size is not None]
     names = list(dict.fromkeys(f.figure for f in figures))
     if not names:
         raise ValueError("no figures to plot")
