@@ -1,14 +1,11 @@
-"""asv benchmarks of the hot-path kernels: Poseidon2, SHA-256, NTT / LDE, Merkle commit.
+"""asv benchmarks of the hot-path kernels: Poseidon2, row hashes, SHA-256, NTT / LDE,
+Merkle commit, FRI fold.
 
-Every benchmark runs on ``backends.get(None)``: the automatic choice, which the
-``L2GPU_BACKEND`` environment variable (a dimension of the asv matrix) overrides. The
-kernels are called through the backend interface on data uploaded in ``setup``, so the
-timings leave out input checks and host transfers; a result is waited for (JAX, CuPy)
-before the clock stops.
-
-``setup`` raises ``NotImplementedError`` — how asv skips a benchmark — when the backend
-cannot run here, and for the sizes where one call takes more than ~10 s on the numpy
-backend (those stay in the parameter grid for the faster backends).
+The kernels are called through the backend interface on data uploaded in ``setup``, so
+the timings leave out input checks and host transfers; a result is waited for (JAX,
+CuPy: ``l2gpu.bench.ready``) before the clock stops, and a backend that compiles does
+so in ``setup``. See ``common.py`` for the backend choice and the sizes that skip on a
+CPU.
 
 Each ``time_*`` benchmark has a ``track_*`` twin that returns the throughput (items per
 second, from the best of a few calls) in the unit its ``unit`` attribute names. asv
@@ -17,242 +14,252 @@ counts a larger value as worse, so gate regressions on ``time_*`` (``-b time_``)
 
 from __future__ import annotations
 
-import time
 from typing import ClassVar
 
 import numpy as np
 
-from l2gpu import backends, hashing, merkle, poseidon2
+from l2gpu import hashing, merkle, poseidon2
+from l2gpu.backends import Backend
 from l2gpu.bench import ready
-from l2gpu.field import P
+from l2gpu.field import Fp4
 
-SEED = 0x1279
-SIZES = [1 << k for k in (10, 12, 14, 16, 18, 20)]
+from .common import SEED, TIMEOUT, backend, cpu_cap, field, rate, warm, words
+
+LOG_SIZES = [10, 12, 14, 16, 18, 20, 22]  # sizes 2^log_n
 PARAM_SETS = ["risc0-w24", "plonky3-w16", "plonky3-w24"]
 SUITES = ["poseidon2", "sha-256"]
 MATRIX_COLS = 16  # columns of the hashed / committed rows
-NTT_COLS = [1, 8]
-LDE_COLS = 8
+NTT_COLS = [1, 8, 32]
 LDE_BLOWUP = 4
+FRI_MIX = Fp4((3, 1, 4, 1))
 
-_TIMEOUT = 300.0  # seconds per benchmark: the largest numpy sizes take a few seconds a call
-_SAMPLE = 0.02  # a track_* sample repeats the call until it lasts about this long
-_SAMPLES = 5  # at most this many samples after the warm-up call ...
-_BUDGET = 1.0  # ... and none once this many seconds are spent
-
-
-# -- helpers ----------------------------------------------------------------------
+# On a CPU, the largest sizes skip (log2 of the items one call handles):
+HASH_CPU_LOG = 20  # SHA-256 compressions, row hashes and Merkle leaves
+POSEIDON2_CPU_LOG = 18  # Poseidon2 permutations, row hashes and Merkle leaves
+NTT_CPU_LOG = 23  # columns × 2^log_n elements transformed
 
 
-def _backend() -> backends.Backend:
-    """The backend ``L2GPU_BACKEND`` selects; skips the benchmark when it cannot run here."""
-    try:
-        return backends.get(None)
-    except (backends.BackendUnavailableError, ValueError) as err:
-        raise NotImplementedError(f"backend unavailable: {err}") from err
-
-
-def _numpy_cap(be: backends.Backend, n: int, max_log: int) -> None:
-    """Skip sizes above ``2^max_log`` on the numpy backend: one call takes over ~10 s."""
-    if be.name == "numpy" and n > 1 << max_log:
-        raise NotImplementedError(f"n = {n} is above 2^{max_log}: too slow on the numpy backend")
-
-
-def _field(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Canonical BabyBear elements, uniformly random."""
-    return rng.integers(0, P, size=shape, dtype=np.uint32)
-
-
-def _words(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Arbitrary 32-bit words."""
-    return rng.integers(0, 1 << 32, size=shape, dtype=np.uint32)
-
-
-def _rate(fn, count: int) -> float:
-    """``count`` items over the best per-call wall time of ``fn``.
-
-    One warm-up call (it also sizes the batch), then up to ``_SAMPLES`` batches of calls
-    lasting about ``_SAMPLE`` s each, stopping once ``_BUDGET`` s are spent; a slow
-    kernel thus gets two calls in all.
-    """
-    start = time.perf_counter()
-    fn()
-    first = time.perf_counter() - start
-    number = max(1, int(_SAMPLE / first)) if first > 0 else 1000
-    best, spent = first, first
-    for _ in range(_SAMPLES):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        elapsed = time.perf_counter() - start
-        best = min(best, elapsed / number)
-        spent += elapsed
-        if spent > _BUDGET:
-            break
-    return count / best
+def _hash_cap(be: Backend, suite: str, n: int) -> None:
+    """Skip hashing ``n`` rows or states on a CPU above the suite's cap."""
+    cpu_cap(be, n, POSEIDON2_CPU_LOG if suite == "poseidon2" else HASH_CPU_LOG)
 
 
 # -- Poseidon2 --------------------------------------------------------------------
 
 
 class Poseidon2Permute:
-    """The Poseidon2 permutation of ``n`` states, per parameter set."""
+    """The Poseidon2 permutation of ``2^log_n`` states, per parameter set."""
 
-    params: ClassVar[list] = [PARAM_SETS, SIZES]
-    param_names: ClassVar[list[str]] = ["param_set", "n"]
-    timeout = _TIMEOUT
+    params: ClassVar[list] = [PARAM_SETS, LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["param_set", "log_n"]
+    timeout = TIMEOUT
 
-    def setup(self, param_set, n):
-        self.be = _backend()
-        _numpy_cap(self.be, n, 18)
+    def setup(self, param_set: str, log_n: int) -> None:
+        self.be = backend()
+        self.n = 1 << log_n
+        cpu_cap(self.be, self.n, POSEIDON2_CPU_LOG)
         self.p = poseidon2.params(param_set)
-        rng = np.random.default_rng(SEED)
-        self.states = self.be.asarray(_field(rng, (self.p.width, n)))
+        self.states = self.be.asarray(field(np.random.default_rng(SEED), (self.p.width, self.n)))
+        warm(self.be, self._permute)
 
-    def _permute(self):
+    def _permute(self) -> object:
         return ready(self.be.poseidon2_permute(self.states, self.p))
 
-    def time_permute(self, param_set, n):
+    def time_permute(self, param_set: str, log_n: int) -> None:
         self._permute()
 
-    def track_permute(self, param_set, n):
-        return _rate(self._permute, n)
+    def track_permute(self, param_set: str, log_n: int) -> float:
+        return rate(self._permute, self.n)
 
     track_permute.unit = "permutations/s"
 
 
-# -- SHA-256 ----------------------------------------------------------------------
+# -- row hashes and SHA-256 -----------------------------------------------------------
+
+
+class HashRows:
+    """The row hash of ``2^log_n`` rows × 16 elements, per hash suite (a Merkle tree's
+    leaves).
+
+    A row of 16 elements is one SHA-256 block (one compression) and one Poseidon2
+    absorption (one risc0-w24 permutation).
+    """
+
+    params: ClassVar[list] = [SUITES, LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["suite", "log_n"]
+    timeout = TIMEOUT
+
+    def setup(self, suite: str, log_n: int) -> None:
+        self.be = backend()
+        self.n = 1 << log_n
+        _hash_cap(self.be, suite, self.n)
+        self.suite = hashing.get_suite(suite)
+        self.matrix = self.be.asarray(field(np.random.default_rng(SEED), (MATRIX_COLS, self.n)))
+        warm(self.be, self._hash_rows)
+
+    def _hash_rows(self) -> object:
+        return ready(self.suite.hash_rows(self.be, self.matrix))
+
+    def time_hash_rows(self, suite: str, log_n: int) -> None:
+        self._hash_rows()
+
+    def track_hash_rows(self, suite: str, log_n: int) -> float:
+        return rate(self._hash_rows, self.n)
+
+    track_hash_rows.unit = "rows/s"
 
 
 class Sha256:
-    """SHA-256 compressions of ``n`` blocks, and the row hash of ``n`` rows of 16 elements.
+    """SHA-256 compressions of ``2^log_n`` independent states and blocks."""
 
-    A row of 16 elements is one 64-byte block: one compression per row.
-    """
+    params: ClassVar[list] = [LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["log_n"]
+    timeout = TIMEOUT
 
-    params: ClassVar[list] = [SIZES]
-    param_names: ClassVar[list[str]] = ["n"]
-    timeout = _TIMEOUT
-
-    def setup(self, n):
-        self.be = _backend()
+    def setup(self, log_n: int) -> None:
+        self.be = backend()
+        self.n = 1 << log_n
+        cpu_cap(self.be, self.n, HASH_CPU_LOG)
         rng = np.random.default_rng(SEED)
-        self.state = self.be.asarray(_words(rng, (8, n)))
-        self.block = self.be.asarray(_words(rng, (16, n)))
-        self.matrix = self.be.asarray(_field(rng, (MATRIX_COLS, n)))
+        self.state = self.be.asarray(words(rng, (8, self.n)))
+        self.block = self.be.asarray(words(rng, (16, self.n)))
+        warm(self.be, self._compress)
 
-    def _compress(self):
+    def _compress(self) -> object:
         return ready(self.be.sha256_compress(self.state, self.block))
 
-    def _hash_rows(self):
-        return ready(self.be.sha256_hash_rows(self.matrix))
-
-    def time_compress(self, n):
+    def time_compress(self, log_n: int) -> None:
         self._compress()
 
-    def track_compress(self, n):
-        return _rate(self._compress, n)
+    def track_compress(self, log_n: int) -> float:
+        return rate(self._compress, self.n)
 
     track_compress.unit = "compressions/s"
-
-    def time_hash_rows(self, n):
-        self._hash_rows()
-
-    def track_hash_rows(self, n):
-        return _rate(self._hash_rows, n)
-
-    track_hash_rows.unit = "rows/s"
 
 
 # -- NTT / LDE --------------------------------------------------------------------
 
 
 class Ntt:
-    """``interpolate`` and ``evaluate`` (blowup 1) of ``cols`` columns of length ``n``."""
+    """``interpolate`` and ``evaluate`` (blowup 1) of ``cols`` columns of length
+    ``2^log_n``."""
 
-    params: ClassVar[list] = [NTT_COLS, SIZES]
-    param_names: ClassVar[list[str]] = ["cols", "n"]
-    timeout = _TIMEOUT
+    params: ClassVar[list] = [NTT_COLS, LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["cols", "log_n"]
+    timeout = TIMEOUT
 
-    def setup(self, cols, n):
-        self.be = _backend()
-        rng = np.random.default_rng(SEED)
+    def setup(self, cols: int, log_n: int) -> None:
+        self.be = backend()
+        self.elements = cols << log_n
+        cpu_cap(self.be, self.elements, NTT_CPU_LOG)
         # Evaluations for interpolate; read as bit-reversed coefficients by evaluate.
-        self.values = self.be.asarray(_field(rng, (cols, n)))
+        self.values = self.be.asarray(field(np.random.default_rng(SEED), (cols, 1 << log_n)))
+        warm(self.be, self._interpolate)
+        warm(self.be, self._evaluate)
 
-    def _interpolate(self):
+    def _interpolate(self) -> object:
         return ready(self.be.interpolate(self.values))
 
-    def _evaluate(self):
+    def _evaluate(self) -> object:
         return ready(self.be.evaluate(self.values))
 
-    def time_interpolate(self, cols, n):
+    def time_interpolate(self, cols: int, log_n: int) -> None:
         self._interpolate()
 
-    def track_interpolate(self, cols, n):
-        return _rate(self._interpolate, cols * n)
+    def track_interpolate(self, cols: int, log_n: int) -> float:
+        return rate(self._interpolate, self.elements)
 
     track_interpolate.unit = "elements/s"
 
-    def time_evaluate(self, cols, n):
+    def time_evaluate(self, cols: int, log_n: int) -> None:
         self._evaluate()
 
-    def track_evaluate(self, cols, n):
-        return _rate(self._evaluate, cols * n)
+    def track_evaluate(self, cols: int, log_n: int) -> float:
+        return rate(self._evaluate, self.elements)
 
     track_evaluate.unit = "elements/s"
 
 
 class Lde:
-    """The coset LDE (blowup 4) of 8 columns of length ``n``; throughput in input elements."""
+    """The coset LDE (blowup 4) of ``cols`` columns of length ``2^log_n``; throughput in
+    input elements."""
 
-    params: ClassVar[list] = [SIZES]
-    param_names: ClassVar[list[str]] = ["n"]
-    timeout = _TIMEOUT
+    params: ClassVar[list] = [NTT_COLS, LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["cols", "log_n"]
+    timeout = TIMEOUT
 
-    def setup(self, n):
-        self.be = _backend()
-        rng = np.random.default_rng(SEED)
-        self.values = self.be.asarray(_field(rng, (LDE_COLS, n)))
+    def setup(self, cols: int, log_n: int) -> None:
+        self.be = backend()
+        self.elements = cols << log_n
+        cpu_cap(self.be, self.elements, NTT_CPU_LOG)
+        self.values = self.be.asarray(field(np.random.default_rng(SEED), (cols, 1 << log_n)))
+        warm(self.be, self._lde)
 
-    def _lde(self):
+    def _lde(self) -> object:
         return ready(self.be.lde(self.values, LDE_BLOWUP))
 
-    def time_lde(self, n):
+    def time_lde(self, cols: int, log_n: int) -> None:
         self._lde()
 
-    def track_lde(self, n):
-        return _rate(self._lde, LDE_COLS * n)
+    def track_lde(self, cols: int, log_n: int) -> float:
+        return rate(self._lde, self.elements)
 
     track_lde.unit = "elements/s"
 
 
-# -- Merkle -----------------------------------------------------------------------
+# -- Merkle and FRI -------------------------------------------------------------------
 
 
 class MerkleCommit:
-    """Commit ``rows × 16`` elements: the row hashes, then every layer up to the root."""
+    """Commit ``2^log_rows × 16`` elements: the row hashes, then every layer up to the
+    root."""
 
-    params: ClassVar[list] = [SUITES, SIZES]
-    param_names: ClassVar[list[str]] = ["suite", "rows"]
-    timeout = _TIMEOUT
+    params: ClassVar[list] = [SUITES, LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["suite", "log_rows"]
+    timeout = TIMEOUT
 
-    def setup(self, suite, rows):
-        self.be = _backend()
-        if suite == "poseidon2":
-            _numpy_cap(self.be, rows, 18)
+    def setup(self, suite: str, log_rows: int) -> None:
+        self.be = backend()
+        self.rows = 1 << log_rows
+        _hash_cap(self.be, suite, self.rows)
         self.suite = hashing.get_suite(suite)
         rng = np.random.default_rng(SEED)
-        self.columns = self.be.asarray(_field(rng, (MATRIX_COLS, rows)))
+        self.columns = self.be.asarray(field(rng, (MATRIX_COLS, self.rows)))
+        warm(self.be, self._commit)
 
-    def _commit(self):
+    def _commit(self) -> merkle.MerkleTree:
         # The tree downloads its top layer, which waits for the backend.
         return merkle.MerkleTree(self.columns, self.suite, self.be, queries=50)
 
-    def time_commit(self, suite, rows):
+    def time_commit(self, suite: str, log_rows: int) -> None:
         self._commit()
 
-    def track_commit(self, suite, rows):
-        return _rate(self._commit, rows)
+    def track_commit(self, suite: str, log_rows: int) -> float:
+        return rate(self._commit, self.rows)
 
     track_commit.unit = "leaves/s"
+
+
+class FriFold:
+    """One FRI fold round: ``2^log_degree`` Fp4 coefficients into ``2^log_degree / 16``."""
+
+    params: ClassVar[list] = [LOG_SIZES]
+    param_names: ClassVar[list[str]] = ["log_degree"]
+    timeout = TIMEOUT
+
+    def setup(self, log_degree: int) -> None:
+        self.be = backend()
+        self.degree = 1 << log_degree
+        self.coeffs = self.be.asarray(field(np.random.default_rng(SEED), (4, self.degree)))
+        warm(self.be, self._fold)
+
+    def _fold(self) -> object:
+        return ready(self.be.fri_fold(self.coeffs, FRI_MIX))
+
+    def time_fold(self, log_degree: int) -> None:
+        self._fold()
+
+    def track_fold(self, log_degree: int) -> float:
+        return rate(self._fold, self.degree)
+
+    track_fold.unit = "coefficients/s"

@@ -21,7 +21,7 @@ from typing import ClassVar
 from l2gpu import api, programs
 from l2gpu.reference import compare, risc0
 
-from .bench_kernels import _backend
+from .common import backend
 
 SIZES = [(1 << 12) - 1, (1 << 16) - 1]  # fib(n): l2gpu's trace is 2^12, 2^16 rows
 
@@ -47,7 +47,7 @@ class Fibonacci:
         self.reference = cache[n]
         if not self.reference.is_proof:
             raise NotImplementedError("RISC Zero ran in dev mode: its receipt is not a proof")
-        self.backend = _backend()
+        self.backend = backend()
         prog = programs.get("fibonacci")
         compare.check_agreement(prog, prog.execute(n=n).public_outputs, self.reference)
 

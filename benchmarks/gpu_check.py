@@ -26,7 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from l2gpu import api, backends, bench, poseidon2
 from l2gpu.field import P
@@ -74,6 +73,8 @@ def describe() -> None:
 def identity_tests() -> int:
     """The kernel identity tests (GPU tests included, slow ones left out), then every
     seal vector on every backend but numpy (whose seals the vectors are)."""
+    import pytest  # not at the top: asv imports this module where pytest is not installed
+
     files = [str(ROOT / t) for t in IDENTITY_TESTS if (ROOT / t).exists()]
     start = time.perf_counter()
     # Compilation is most of this phase: with pytest-xdist, spread it over the CPUs.

@@ -2,14 +2,18 @@
 
 Each figure is timed on each available backend: one first call (which includes any
 compilation), then the best of a few steady-state calls. Throughput is items per
-second in the steady state; the ratio compares it with the numpy backend.
+second in the steady state; the ratio compares it with the numpy backend at the same
+size. :func:`plot` draws throughput against size (matplotlib: the ``plot`` extra).
 """
 
 from __future__ import annotations
 
+import math
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -21,6 +25,9 @@ from .merkle import MerkleTree
 
 @dataclass(frozen=True)
 class Figure:
+    """One timed figure; ``log_size`` is the ``k`` of its size (kernel batch or proof
+    rows ``2^k``), which :func:`plot` needs."""
+
     figure: str
     size: str
     backend: str
@@ -29,6 +36,7 @@ class Figure:
     steady_s: float
     throughput: float
     ratio_to_numpy: float | None = None
+    log_size: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -103,39 +111,50 @@ def _cases(be: backends.Backend, log_n: int) -> list[tuple[str, str, str, int, C
 
 
 def run(
-    log_n: int = 16,
-    prove_log_rows: int | None = 16,
+    log_n: int | Sequence[int] = 16,
+    prove_log_rows: int | Sequence[int] | None = 16,
     repeats: int = 3,
     names: list[str] | None = None,
 ) -> list[Figure]:
-    """Time every figure on every available backend (or on ``names``)."""
+    """Time every figure on every available backend (or on ``names``): the kernels at
+    each batch size ``2^log_n``, the Fibonacci proof at each ``2^prove_log_rows`` rows
+    (``None``: no proof)."""
     from . import api
 
+    kernel_sizes = [log_n] if isinstance(log_n, int) else list(log_n)
+    if prove_log_rows is None:
+        proof_sizes = []
+    else:
+        proof_sizes = [prove_log_rows] if isinstance(prove_log_rows, int) else list(prove_log_rows)
     figures: list[Figure] = []
     for name in names or backends.available():
         be = backends.get(name)
-        for figure, size, unit, items, call in _cases(be, log_n):
-            first, steady = time_call(call, repeats)
-            figures.append(Figure(figure, size, be.name, unit, first, steady, items / steady))
-        if prove_log_rows is not None:
-            n = (1 << prove_log_rows) - 1
+        for k in kernel_sizes:
+            for figure, size, unit, items, call in _cases(be, k):
+                first, steady = time_call(call, repeats)
+                figures.append(
+                    Figure(figure, size, be.name, unit, first, steady, items / steady, log_size=k)
+                )
+        for k in proof_sizes:
+            n = (1 << k) - 1
             first, steady = time_call(lambda n=n, be=be: api.prove("fibonacci", n=n, backend=be), 1)
-            rows = 1 << prove_log_rows
+            rows = 1 << k
             figures.append(
                 Figure(
                     "fibonacci proof",
-                    f"2^{prove_log_rows} rows",
+                    f"2^{k} rows",
                     be.name,
                     "rows/s",
                     first,
                     steady,
                     rows / steady,
+                    log_size=k,
                 )
             )
-    base = {f.figure: f.throughput for f in figures if f.backend == "numpy"}
+    base = {(f.figure, f.log_size): f.throughput for f in figures if f.backend == "numpy"}
     return [
-        Figure(**{**f.as_dict(), "ratio_to_numpy": f.throughput / base[f.figure]})
-        if f.figure in base
+        Figure(**{**f.as_dict(), "ratio_to_numpy": f.throughput / base[f.figure, f.log_size]})
+        if (f.figure, f.log_size) in base
         else f
         for f in figures
     ]
@@ -158,3 +177,54 @@ def table(figures: list[Figure]) -> str:
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+
+
+def matplotlib_figure() -> type:
+    """matplotlib's ``Figure`` class; ``ImportError`` saying how to install it if missing."""
+    try:
+        from matplotlib.figure import Figure as MplFigure
+    except ImportError as err:
+        raise ImportError(
+            "plotting needs matplotlib, which is not installed: pip install 'l2gpu[plot]'"
+        ) from err
+    return MplFigure
+
+
+def check_plot_target(path: str | os.PathLike) -> None:
+    """Fail before any timing if :func:`plot` cannot write ``path``: ``ImportError``
+    without matplotlib, ``ValueError`` for a format it does not write."""
+    formats = matplotlib_figure()().canvas.get_supported_filetypes()
+    suffix = Path(path).suffix.lstrip(".").lower()
+    if suffix not in formats:
+        raise ValueError(f"cannot plot to {path}: use one of .{', .'.join(sorted(formats))}")
+
+
+def plot(figures: Sequence[Figure], path: str | os.PathLike) -> None:
+    """Draw throughput against size into ``path`` (format by its suffix, e.g. ``.png``):
+    one panel per figure, one line per backend; ``k`` of the size ``2^k`` across, the
+    throughput up on a logarithmic scale. Figures without a ``log_size`` are left out."""
+    figures = [f for f in figures if f.log_size is not None]
+    names = list(dict.fromkeys(f.figure for f in figures))
+    if not names:
+        raise ValueError("no figures to plot")
+    cols = min(3, len(names))
+    rows = math.ceil(len(names) / cols)
+    chart = matplotlib_figure()(figsize=(4.8 * cols, 3.6 * rows), layout="constrained")
+    axes = chart.subplots(rows, cols, squeeze=False).ravel()
+    for ax, name in zip(axes, names, strict=False):
+        mine = [f for f in figures if f.figure == name]
+        for backend in dict.fromkeys(f.backend for f in mine):
+            points = sorted((f.log_size, f.throughput) for f in mine if f.backend == backend)
+            ax.plot([k for k, _ in points], [t for _, t in points], marker="o", label=backend)
+        first = mine[0]
+        ax.set_title(f"{name} ({first.size.replace(f'2^{first.log_size}', '2^k')})", fontsize=10)
+        ax.set_xlabel("k")
+        ax.set_ylabel(first.unit)
+        ax.set_yscale("log")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    chart.suptitle("l2gpu bench: throughput against size")
+    chart.savefig(path)

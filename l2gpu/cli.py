@@ -183,15 +183,33 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     if args.reference or args.program:
         return reference.run_cli(args)
+    if args.plot:
+        try:
+            bench.check_plot_target(args.plot)  # before minutes of timing
+        except ImportError as exc:
+            print(f"l2gpu: error: {exc}", file=sys.stderr)
+            return 2
     names = args.backend or None
     for name in names or backends.available():
         _backend(name)  # an unavailable backend asked for by name is an error
-    prove_rows = None if args.no_prove else args.prove_log_rows
-    figures = bench.run(args.log_n, prove_rows, args.repeats, names)
+    if args.no_prove:
+        prove_rows = None
+    elif args.prove_log_rows is not None:
+        prove_rows = args.prove_log_rows
+    else:
+        prove_rows = args.sizes or 16
+    figures = bench.run(args.sizes or args.log_n, prove_rows, args.repeats, names)
     if args.json:
         print(json.dumps([f.as_dict() for f in figures], indent=1))
     else:
         print(bench.table(figures))
+    if args.plot:
+        try:
+            bench.plot(figures, args.plot)
+        except OSError as exc:
+            print(f"l2gpu: cannot write {args.plot}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(f"plot: {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -350,12 +368,25 @@ def _parser() -> argparse.ArgumentParser:
     verify_risc0.set_defaults(run=_cmd_verify_risc0)
 
     bench = sub.add_parser("bench", help="time kernels and a proof on every backend")
-    bench.add_argument("--log-n", type=int, default=16, help="kernel batch size 2^k")
-    bench.add_argument("--prove-log-rows", type=int, default=16, help="Fibonacci proof rows 2^k")
+    sizes = bench.add_mutually_exclusive_group()
+    sizes.add_argument("--log-n", type=int, default=16, help="kernel batch size 2^k")
+    sizes.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        metavar="K",
+        help="kernel batch sizes and Fibonacci proof rows 2^K, several for --plot",
+    )
+    bench.add_argument(
+        "--prove-log-rows", type=int, help="Fibonacci proof rows 2^k (default 16, or --sizes)"
+    )
     bench.add_argument("--no-prove", action="store_true", help="kernels only")
     bench.add_argument("--repeats", type=int, default=3, help="steady-state calls (best is kept)")
     bench.add_argument("--backend", action="append", help="only these backends (repeatable)")
     bench.add_argument("--json", action="store_true", help="machine-readable output")
+    bench.add_argument(
+        "--plot", metavar="FILE", help="draw throughput against size into FILE (.png, .svg, ...)"
+    )
     reference.add_arguments(bench)  # --reference risc0 PROGRAM: RISC Zero side by side
     bench.set_defaults(run=_cmd_bench)
 
