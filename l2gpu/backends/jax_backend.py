@@ -678,6 +678,12 @@ def _poly_eval_ext(coeffs: Array, low: Array, high: Array) -> Array:
 # -- constraints --------------------------------------------------------------------
 
 
+_FUSE_MAX_STEPS = 256
+"""Larger constraint programs run step by step: in one fusion XLA recomputes every shared
+subexpression in each of its consumers, which a deep program (a Poseidon2 circuit) turns
+into an effectively endless kernel."""
+
+
 def _multipliers(program: Program, poly_mix: Fp4) -> list[Fp4]:
     """Host: the Fp4 factor each ``AndEqz`` / ``AndCond`` step scales its term by (the
     accumulator's ``poly_mix`` power), in step order."""
@@ -1017,6 +1023,8 @@ class JaxBackend(Backend):
         poly_mix: Fp4,
         globals_: Sequence[int],
     ) -> Array:
+        if len(program.steps) > _FUSE_MAX_STEPS:
+            return super().eval_constraints(program, groups, taps, x, poly_mix, globals_)
         m = x.shape[-1]
         factors = [_fp4_m(f) for f in _multipliers(program, poly_mix)] or [_fp4_m(Fp4.one())]
         return _constraints(
