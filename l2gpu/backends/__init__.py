@@ -1,9 +1,10 @@
 """Backend registry: which kernel implementations exist and which can run here.
 
 ``get(None)`` / ``get("auto")`` gives the automatic choice — cupy on a CUDA device,
-else jax where installed, else numpy (the ``L2GPU_BACKEND`` environment variable
-overrides it); ``get(name)`` gives that backend or raises
-:class:`BackendUnavailableError` saying why it cannot run — never a silent fallback.
+else jax on a GPU, else the native ``cpu`` backend (numba) where installed, else jax on
+the CPU, else numpy (the ``L2GPU_BACKEND`` environment variable overrides it);
+``get(name)`` gives that backend or raises :class:`BackendUnavailableError` saying why it
+cannot run — never a silent fallback.
 """
 
 from __future__ import annotations
@@ -36,6 +37,18 @@ def _load_jax() -> Backend:
         raise BackendUnavailableError(f"jax cannot run here: {err}") from err
 
 
+def _load_cpu() -> Backend:
+    try:
+        import numba  # noqa: F401
+    except ImportError as err:
+        raise BackendUnavailableError(
+            f"numba is not installed: pip install 'l2gpu[cpu]' ({err})"
+        ) from err
+    from .cpu_backend import CpuBackend
+
+    return CpuBackend()
+
+
 def _load_cupy() -> Backend:
     try:
         import cupy
@@ -58,8 +71,24 @@ _LOADERS: dict[str, Callable[[], Backend]] = {
     "numpy": _load_numpy,
     "jax": _load_jax,
     "cupy": _load_cupy,
+    "cpu": _load_cpu,
 }
-_AUTO_ORDER = ("cupy", "jax", "numpy")
+
+
+def _jax_on_gpu() -> bool:
+    """Whether jax runs here on an accelerator (not only on its CPU backend)."""
+    try:
+        return _instance("jax").on_accelerator
+    except BackendUnavailableError:
+        return False
+
+
+def _auto_order() -> tuple[str, ...]:
+    """Backends by preference: a GPU first, then the native CPU kernels, then XLA's CPU."""
+    if _jax_on_gpu():
+        return ("cupy", "jax", "cpu", "numpy")
+    return ("cupy", "cpu", "jax", "numpy")
+
 
 __all__ = ["Backend", "BackendUnavailableError", "available", "get", "names"]
 
@@ -77,7 +106,8 @@ def _instance(name: str) -> Backend:
 def available() -> list[str]:
     """The backends that can run on this machine, in order of preference."""
     out = []
-    for name in (*_AUTO_ORDER, *(n for n in _LOADERS if n not in _AUTO_ORDER)):
+    order = _auto_order()
+    for name in (*order, *(n for n in _LOADERS if n not in order)):
         try:
             _instance(name)
         except BackendUnavailableError:
@@ -94,7 +124,7 @@ def get(name: str | Backend | None = None) -> Backend:
         env = os.environ.get("L2GPU_BACKEND", "").strip()
         if env and env != "auto":
             return get(env)
-        for candidate in _AUTO_ORDER:
+        for candidate in _auto_order():
             try:
                 return _instance(candidate)
             except BackendUnavailableError:

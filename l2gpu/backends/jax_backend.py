@@ -874,6 +874,11 @@ class JaxBackend(Backend):
         self._p2: dict[int, tuple[Poseidon2Params, _P2Consts]] = {}
         self._tables: dict[tuple, Array] = {}
 
+    @property
+    def on_accelerator(self) -> bool:
+        """Whether JAX's default device is a GPU (or another accelerator), not the CPU."""
+        return jax.default_backend() != "cpu"
+
     # -- transfers -------------------------------------------------------------------
     def asarray(self, host: np.ndarray) -> Array:
         if isinstance(host, jax.Array):
