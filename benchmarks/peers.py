@@ -2,16 +2,24 @@
 
 The peers the project's issue compares l2gpu with, measured here rather than quoted:
 
-- Poseidon2 BabyBear w16 / w24, 2^16 states -- hash-frx:
+- Poseidon2 BabyBear w16 / w24, 2^16 and 2^18 states (``--log-batch``) -- hash-frx:
   ``frx.jit(frx.vmap(Poseidon2(params).permute))``, its native CPU kernel;
 - Merkle leaf hashing, 2^16 rows x 16 columns -- zorch (pyzorch):
   ``MerkleTree(Sponge(rate 8, out 8), Compression(2, 8)).hash_leaves``;
 - coset extension, blowup 2, 8 columns x 2^16 -- zorch:
   ``frx.jit(ReedSolomon(2^16, 2, coset_shift=31).extend)``;
 - SHA-256 of a 64-byte block, 2^16 calls -- hashlib:
-  ``hashlib.sha256(block).digest()`` in a Python loop, reported as calls/s (each call
-  is 2 compressions: the 64-byte message pads to two blocks);
-- NTT mod BabyBear, 2^16 and 2^20 -- galois: ``galois.ntt(x, modulus=p)``, in ms.
+  ``hashlib.sha256(block).digest()`` in a Python loop, reported as calls/s and, in a
+  row of its own from the same timing, as compressions/s (each call is 2 compressions:
+  the 64-byte message pads to two blocks); a sample of the timed blocks is checked
+  against a pure-Python SHA-256 that counts its compressions;
+- NTT mod BabyBear, 8 columns x 2^20 -- frx: ``frx.jit(frx.lax.ntt)`` (forward cyclic
+  NTT along the last axis, natural order, root 31^((p-1)/n), the leading axis a batch);
+- NTT mod BabyBear -- galois: ``galois.ntt(x, modulus=p)`` (one column a call: it
+  takes 1-D input only), 2^16 and 2^20 in ms, and 8 columns x 2^20 (8 calls) in elem/s.
+
+Both NTTs use root 31^((p-1)/n) in natural order, so each is checked against a direct
+DFT: every output at n = 16 (frx), and sampled outputs of every timed column.
 
 Neither hash-frx nor zorch ships BabyBear constants: the Poseidon2 parameters (Plonky3's
 ``default_babybear_poseidon2_16/24``) come from ``tests/data/poseidon2_plonky3_w*.json``,
@@ -28,6 +36,7 @@ their own virtualenv, outside the repo::
     /work/peers-venv/bin/python benchmarks/peers.py            # table
     /work/peers-venv/bin/python benchmarks/peers.py --json     # JSON
     /work/peers-venv/bin/python benchmarks/peers.py --cpu 0    # pinned to one core
+    /work/peers-venv/bin/python benchmarks/peers.py --log-batch 16 18 20  # Poseidon2 sizes
 
 A peer that cannot be imported is skipped with a note. Every figure is the best of
 ``--repeat`` (default 5) timed calls after one warm-up call (which includes compilation);
@@ -40,9 +49,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import platform
 import ssl
+import struct
 import sys
 import time
 from collections.abc import Callable
@@ -52,13 +63,18 @@ from pathlib import Path
 import numpy as np
 
 P = 2013265921  # BabyBear: 2^31 - 2^27 + 1
-COSET_SHIFT = 31  # BabyBear's multiplicative generator
+GENERATOR = 31  # BabyBear's multiplicative generator
+COSET_SHIFT = GENERATOR
 SEED = 0x1279
 LOG_N = 16
+POSEIDON2_LOG_BATCHES = (16, 18)
 LEAF_COLS = 16
 LDE_COLS = 8
 LDE_BLOWUP = 2
 NTT_LOGS = (16, 20)
+NTT_BATCH_COLS = 8
+NTT_BATCH_LOG = 20
+NTT_SAMPLES = 4  # outputs of each timed column checked against a direct DFT
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 
 # -- optional peers ---------------------------------------------------------------
@@ -230,11 +246,11 @@ def _states(rng: np.random.Generator, n: int, width: int, vector: list[int]):
 # -- figures ----------------------------------------------------------------------
 
 
-def poseidon2_hash_frx(width: int, repeat: int) -> dict:
-    n = 1 << LOG_N
+def poseidon2_hash_frx(width: int, log_n: int, repeat: int) -> dict:
+    n = 1 << log_n
     row = _row(
         f"Poseidon2 BabyBear w{width} permute",
-        f"2^{LOG_N} states",
+        f"2^{log_n} states",
         _peer("hash-frx"),
         "frx.jit(frx.vmap(hash_frx...Poseidon2(params).permute))",
         "perm/s",
@@ -345,14 +361,80 @@ def lde_zorch(repeat: int) -> dict:
     return _run(row, body)
 
 
-def sha256_hashlib(repeat: int) -> dict:
+def _primes(count: int) -> list[int]:
+    """The first ``count`` primes."""
+    found: list[int] = []
+    k = 2
+    while len(found) < count:
+        if all(k % q for q in found if q * q <= k):
+            found.append(k)
+        k += 1
+    return found
+
+
+def _icbrt(n: int) -> int:
+    """floor(n^(1/3)), by integer Newton iteration from above."""
+    x = 1 << -(-n.bit_length() // 3)
+    while True:
+        y = (2 * x + n // (x * x)) // 3
+        if y >= x:
+            return x
+        x = y
+
+
+_MASK = 0xFFFFFFFF
+# FIPS 180-4 4.2.2 / 5.3.3: fractional bits of cube / square roots of the first primes.
+_SHA_K = tuple(_icbrt(q << 96) & _MASK for q in _primes(64))
+_SHA_H0 = tuple(math.isqrt(q << 64) & _MASK for q in _primes(8))
+
+
+def _rotr(v: int, r: int) -> int:
+    return ((v >> r) | (v << (32 - r))) & _MASK
+
+
+def _sha256_compress(h: list[int], block: bytes) -> list[int]:
+    """One SHA-256 compression (FIPS 180-4 6.2.2) of a 64-byte ``block`` into ``h``."""
+    w = list(struct.unpack(">16I", block))
+    for i in range(16, 64):
+        s0 = _rotr(w[i - 15], 7) ^ _rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+        s1 = _rotr(w[i - 2], 17) ^ _rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+        w.append((w[i - 16] + s0 + w[i - 7] + s1) & _MASK)
+    a, b, c, d, e, f, g, hh = h
+    for i in range(64):
+        t1 = hh + (_rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25))
+        t1 = (t1 + ((e & f) ^ ((e ^ _MASK) & g)) + _SHA_K[i] + w[i]) & _MASK
+        t2 = (_rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))
+        a, b, c, d, e, f, g, hh = (t1 + t2) & _MASK, a, b, c, (d + t1) & _MASK, e, f, g
+    return [(x + y) & _MASK for x, y in zip(h, (a, b, c, d, e, f, g, hh), strict=True)]
+
+
+def _sha256_ref(message: bytes) -> tuple[bytes, int]:
+    """Pure-Python SHA-256 of ``message``: the digest and the compressions it took."""
+    padded = message + b"\x80" + b"\0" * ((55 - len(message)) % 64)
+    padded += (8 * len(message)).to_bytes(8, "big")
+    h = list(_SHA_H0)
+    for i in range(0, len(padded), 64):
+        h = _sha256_compress(h, padded[i : i + 64])
+    return struct.pack(">8I", *h), len(padded) // 64
+
+
+def sha256_hashlib(repeat: int) -> list[dict]:
+    """Two rows from one timing: calls/s, and the same as compressions/s."""
     n = 1 << LOG_N
+    peer = f"hashlib (OpenSSL {ssl.OPENSSL_VERSION.split()[1]})"
     row = _row(
         "SHA-256 of a 64-byte block, Python loop",
         f"2^{LOG_N} calls",
-        f"hashlib (OpenSSL {ssl.OPENSSL_VERSION.split()[1]})",
+        peer,
         "for b in blocks: hashlib.sha256(b).digest()",
         "calls/s",
+    )
+    compress = _row(
+        "SHA-256 compressions, same loop (2/call)",
+        f"2^{LOG_N + 1} compr",
+        peer,
+        "the timing of the row above; a 64-byte message pads to 2 blocks = 2 compressions",
+        "compr/s",
     )
 
     def body(row: dict) -> None:
@@ -366,11 +448,136 @@ def sha256_hashlib(repeat: int) -> dict:
 
         m = _measure(loop, repeat)
         _fill(row, m, n)
-        ok = sha256(b"abc").hexdigest().startswith("ba7816bf")
-        row["check"] = "FIPS 180-4 'abc': " + ("match" if ok else "MISMATCH")
+        fips = sha256(b"abc").hexdigest().startswith("ba7816bf")
+        ref = _sha256_ref(b"abc")[0] == sha256(b"abc").digest()
+        sample = [blocks[i] for i in (0, 1, n // 2, n - 1)]
+        refs = [_sha256_ref(b) for b in sample]
+        timed = all(sha256(b).digest() == d for b, (d, _) in zip(sample, refs, strict=True))
+        two = all(count == 2 for _, count in refs)
+        row["check"] = (
+            f"FIPS 180-4 'abc': {'match' if fips and ref else 'MISMATCH'}; "
+            f"{len(sample)} timed blocks vs pure-Python SHA-256: "
+            f"{'match' if timed else 'MISMATCH'}"
+        )
+        each = "2 compressions each" if two else "NOT 2 compressions each"
+        compress["check"] = f"pure-Python SHA-256 of the {len(sample)} timed blocks: {each}"
+        row["note"] = f"= {2 * row['throughput'] / 1e6:.2f} M compressions/s (next row)"
+
+    _run(row, body)
+    if row["throughput"] is None:
+        compress["note"] = row["note"]
+    else:
+        for key in ("best_ms", "first_s", "cpu_per_wall", "threads"):
+            compress[key] = row[key]
+        compress["throughput"] = 2 * row["throughput"]
+        compress["note"] = f"= 2 x {row['throughput'] / 1e6:.3f} M calls/s (row above)"
+    return [row, compress]
+
+
+def _root(n: int) -> int:
+    """The primitive ``n``-th root of unity both NTTs use: 31^((p-1)/n)."""
+    return pow(GENERATOR, (P - 1) // n, P)
+
+
+def _dft_at(x: np.ndarray, k: int) -> int:
+    """Output ``k`` of the length-``len(x)`` DFT of canonical ``x``, sum of x_j w^(jk)."""
+    n = len(x)
+    w = pow(_root(n), k, P)
+    powers = np.ones(1, dtype=np.uint64)
+    while len(powers) < n:  # doubling: [w^0..w^(m-1)] -> [w^0..w^(2m-1)]
+        step = np.uint64(pow(w, len(powers), P))
+        powers = np.concatenate([powers, powers * step % np.uint64(P)])
+    terms = x.astype(np.uint64) * powers % np.uint64(P)  # < 2^62 before the reduction
+    return int(terms.sum() % np.uint64(P))  # n < 2^33 terms below 2^31 fit in 64 bits
+
+
+def _sample_ks(rng: np.random.Generator, n: int) -> list[int]:
+    """Output indices to check: 0, 1, n-1 and random others, ``NTT_SAMPLES`` in all."""
+    ks = [0, 1, n - 1]
+    return ks + [int(k) for k in rng.integers(2, n - 1, size=max(NTT_SAMPLES - 3, 0))]
+
+
+def _ntt_samples_ok(x: np.ndarray, out_at: Callable[[int, list[int]], list[int]]) -> bool:
+    """Sampled outputs of every column of ``x`` (cols x n, canonical) vs a direct DFT;
+    ``out_at(col, ks)`` reads the transform's outputs ``ks`` of column ``col``."""
+    rng = np.random.default_rng(SEED + 5)
+    for col in range(x.shape[0]):
+        ks = _sample_ks(rng, x.shape[1])
+        if out_at(col, ks) != [_dft_at(x[col], k) for k in ks]:
+            return False
+    return True
+
+
+def _frx_ntt_small_ok() -> bool:
+    """At 3 columns x 16: every output of ``lax.ntt`` equals the direct DFT."""
+    n = 16
+    x = np.random.default_rng(SEED + 6).integers(0, P, size=(3, n), dtype=np.int64)
+    out = np.array(_canon(frx.lax.ntt(_bb(x))), dtype=object).reshape(3, n)
+    return all(out[c, k] == _dft_at(x[c], k) for c in range(3) for k in range(n))
+
+
+def ntt_frx(repeat: int) -> dict:
+    cols, log_n = NTT_BATCH_COLS, NTT_BATCH_LOG
+    n = 1 << log_n
+    row = _row(
+        "NTT mod BabyBear, batched",
+        f"{cols} cols x 2^{log_n}",
+        _peer("frx"),
+        "frx.jit(lambda x: frx.lax.ntt(x)) on a (cols, n) babybear_mont array",
+        "elem/s",
+    )
+    row["note"] = _missing("frx") or ""
+
+    def body(row: dict) -> None:
+        ntt = frx.jit(lambda v: frx.lax.ntt(v))
+        x = np.random.default_rng(SEED + 7).integers(0, P, size=(cols, n), dtype=np.int64)
+        xb = _bb(x)
+        m = _measure(lambda: ntt(xb).block_until_ready(), repeat)
+        _fill(row, m, cols * n)
+        out = np.asarray(ntt(xb))
+        small = _frx_ntt_small_ok()
+        timed = _ntt_samples_ok(x, lambda c, ks: [int(v) for v in out[c, ks].astype(object)])
+        row["check"] = (
+            f"3x16 vs direct DFT: {'match' if small else 'MISMATCH'}; "
+            f"{NTT_SAMPLES} outputs/col of timed data vs DFT: {'match' if timed else 'MISMATCH'}"
+        )
         row["note"] = (
-            f"a 64-byte message pads to 2 blocks: = {2 * row['throughput'] / 1e6:.2f} M "
-            "compressions/s"
+            f"forward cyclic NTT, natural order, root 31^((p-1)/n); = {m['best_s'] * 1e3:.2f} ms "
+            "per batch; babybear_mont storage, as in the Poseidon2 rows"
+        )
+
+    return _run(row, body)
+
+
+def ntt_galois_batch(repeat: int) -> dict:
+    cols, log_n = NTT_BATCH_COLS, NTT_BATCH_LOG
+    n = 1 << log_n
+    row = _row(
+        "NTT mod BabyBear, batched",
+        f"{cols} cols x 2^{log_n}",
+        _peer("galois"),
+        f"for col in x: galois.ntt(col, modulus=p)  ({cols} calls)",
+        "elem/s",
+    )
+    row["note"] = _missing("galois") or ""
+
+    def body(row: dict) -> None:
+        x = np.random.default_rng(SEED + 7).integers(0, P, size=(cols, n), dtype=np.int64)
+        columns = list(x)
+
+        def batch() -> list:
+            return [galois.ntt(col, modulus=P) for col in columns]
+
+        m = _measure(batch, repeat)
+        _fill(row, m, cols * n)
+        out = [np.asarray(y) for y in batch()]
+        ok = _ntt_samples_ok(x, lambda c, ks: [int(v) for v in out[c][ks]])
+        row["check"] = (
+            f"{NTT_SAMPLES} outputs/col of timed data vs DFT: {'match' if ok else 'MISMATCH'}"
+        )
+        row["note"] = (
+            f"galois.ntt takes 1-D input only: one call a column; = {m['best_s'] * 1e3:.2f} ms "
+            f"per batch; numba {_version('numba')}"
         )
 
     return _run(row, body)
@@ -387,8 +594,13 @@ def ntt_galois(log_n: int, repeat: int) -> dict:
         _fill(row, m, n)
         row["note"] = f"= {row['throughput'] / 1e6:.2f} M elem/s; numba {_version('numba')}"
         row["throughput"] = row["best_ms"]  # the figure asked for is the time
-        ok = np.array_equal(np.asarray(galois.intt(galois.ntt(x, modulus=P), modulus=P)), x)
-        row["check"] = "intt(ntt(x)) == x: " + ("yes" if ok else "NO")
+        y = galois.ntt(x, modulus=P)
+        ok = np.array_equal(np.asarray(galois.intt(y, modulus=P)), x)
+        dft = _ntt_samples_ok(x[None, :], lambda c, ks: [int(v) for v in np.asarray(y)[ks]])
+        row["check"] = (
+            f"intt(ntt(x)) == x: {'yes' if ok else 'NO'}; "
+            f"{NTT_SAMPLES} outputs vs DFT: {'match' if dft else 'MISMATCH'}"
+        )
 
     return _run(row, body)
 
@@ -409,6 +621,7 @@ def _environment(args: argparse.Namespace) -> dict:
         "affinity": affinity,
         "loadavg_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "repeat": args.repeat,
+        "poseidon2_log_batches": args.log_batch,
         "packages": {
             dist: _version(dist)
             for dist in (
@@ -481,17 +694,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="timed calls per figure (best kept)")
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ap.add_argument("--cpu", type=int, default=None, help="pin the process to this CPU first")
+    ap.add_argument(
+        "--log-batch",
+        type=int,
+        nargs="+",
+        default=list(POSEIDON2_LOG_BATCHES),
+        metavar="K",
+        help="Poseidon2 batch sizes 2^K to measure (default: %(default)s)",
+    )
     args = ap.parse_args(argv)
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     env = _environment(args)
     rows = [
-        poseidon2_hash_frx(16, args.repeat),
-        poseidon2_hash_frx(24, args.repeat),
+        *(poseidon2_hash_frx(w, k, args.repeat) for k in args.log_batch for w in (16, 24)),
         leaves_zorch(args.repeat),
         lde_zorch(args.repeat),
-        sha256_hashlib(args.repeat),
+        *sha256_hashlib(args.repeat),
         *(ntt_galois(k, args.repeat) for k in NTT_LOGS),
+        ntt_galois_batch(args.repeat),
+        ntt_frx(args.repeat),
     ]
     if args.json:
         print(json.dumps({"environment": env, "rows": rows}, indent=1))

@@ -106,6 +106,7 @@ def _cases(be: backends.Backend, log_n: int) -> list[tuple[str, str, str, int, C
         )
     )
     trace = be.asarray(rng.integers(0, P, (8, n), dtype=np.uint32))
+    cases.append(("ntt", f"8x2^{log_n}", "elem/s", 8 * n, lambda: be.evaluate(trace)))
     cases.append(("lde x4", f"8x2^{log_n}", "elem/s", 8 * n, lambda: be.lde(trace, 4)))
     return cases
 
