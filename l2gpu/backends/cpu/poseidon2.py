@@ -1,260 +1,487 @@
 """Poseidon2 kernels of the ``cpu`` backend: permutation, row hash and pair hash.
 
-Lanes are processed in tiles: a tile is one flat buffer of ``width`` rows of ``_TILE``
-Montgomery words, and every step of the permutation is a loop over the lanes of one or a
-few rows of it — contiguous, with constant row offsets, so LLVM proves the rows do not
-overlap and vectorizes every lane loop. A tile stays in L1 from the first round to the
-last; tiles run over the cores with ``prange``. Data is in Montgomery form inside a
-kernel: the linear layers preserve it and the S-box needs it; row hashes convert their
-canonical input once, and digests — raw Montgomery words — need no conversion at all.
+The permutation is generated as LLVM IR over vectors of 16 lanes (``<16 x i32>``) and
+compiled for this CPU by llvmlite (numba's LLVM): 512-bit registers on AVX-512, pairs of
+256-bit ones on AVX2. numba's own loop vectorizer widens 32-bit Montgomery products
+through 64-bit lanes with a shuffle per step; written out as vectors, a product is four
+32×32→64-bit multiplies on the even and odd lanes (``vpmuludq``), one 32-bit multiply and
+a blend — about half the instructions. The whole permutation is straight-line code over
+the ``width`` state vectors, round constants inlined as Montgomery words, ``M4`` as an
+addition chain (a reduced addition is three instructions) for the two matrices of the
+shipped parameter sets and a product by constants otherwise.
 
-``M4`` is an addition chain (a reduced addition is three SIMD instructions) for the two
-matrices of the shipped parameter sets, and a product by Montgomery constants otherwise.
+Three entry points run it over blocks of 16 lanes of row-major ``(rows, stride)``
+buffers: ``permute`` (canonical in and out), ``hash_pairs`` (Montgomery digest words in
+and out: no conversion) and ``hash_rows`` (RISC Zero's sponge; canonical in, Montgomery
+words out). Python splits the blocks over the cores (a ctypes call releases the GIL).
+
+Compiled objects are cached under ``<cache dir>/cpu/``, named by a hash of the IR, the
+CPU and LLVM's version, so a second process does not compile again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ctypes
+import hashlib
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from pathlib import Path
 
+import llvmlite
+import llvmlite.binding as llvm
 import numpy as np
-from numba import njit, prange
+from numba import config as numba_config
 
+from ...config import cache_dir
+from ...field import MONT_R, P
 from ...poseidon2 import Poseidon2Params
-from .field import U32, U64, add, mont_array, mont_mul, to_mont
+from .field import mont
 
-_TILE = 256  # lanes per work item: a width-24 tile is 24 KiB, in L1
-_T = U64(_TILE)
-_M4_PAPER = ((5, 7, 1, 3), (4, 6, 1, 1), (1, 3, 5, 7), (1, 1, 4, 6))  # RISC Zero's
-_M4_PLONKY3 = ((2, 3, 1, 1), (1, 2, 3, 1), (1, 1, 2, 3), (3, 1, 1, 2))
+LANES = 16
+_V = f"<{LANES} x i32>"
+_V64 = f"<{LANES // 2} x i64>"
+_PINV_NEG = (-pow(P, -1, 1 << 32)) % (1 << 32)
+_R2 = MONT_R * MONT_R % P
+_MIN_SPLIT = 32  # blocks of 16 lanes below which one thread does all the work
+
+# M4 as addition chains, for the matrices of the shipped parameter sets: steps
+# (target, left, right) over x0..x3 and temporaries; outputs y0..y3.
+_CHAINS = {
+    ((5, 7, 1, 3), (4, 6, 1, 1), (1, 3, 5, 7), (1, 1, 4, 6)): (  # the Poseidon2 paper's
+        ("t0", "x0", "x1"),
+        ("t1", "x2", "x3"),
+        ("t2", "x1", "x1"),
+        ("t2", "t2", "t1"),  # 2x1 + x2 + x3
+        ("t3", "x3", "x3"),
+        ("t3", "t3", "t0"),  # x0 + x1 + 2x3
+        ("t4", "t1", "t1"),
+        ("t4", "t4", "t4"),
+        ("y3", "t4", "t3"),  # x0 + x1 + 4x2 + 6x3
+        ("t5", "t0", "t0"),
+        ("t5", "t5", "t5"),
+        ("y1", "t5", "t2"),  # 4x0 + 6x1 + x2 + x3
+        ("y0", "t3", "y1"),  # 5x0 + 7x1 + x2 + 3x3
+        ("y2", "t2", "y3"),  # x0 + 3x1 + 5x2 + 7x3
+    ),
+    ((2, 3, 1, 1), (1, 2, 3, 1), (1, 1, 2, 3), (3, 1, 1, 2)): (  # Plonky3's
+        ("t0", "x0", "x1"),
+        ("t1", "x2", "x3"),
+        ("t2", "t0", "t1"),  # x0 + x1 + x2 + x3
+        ("t3", "t2", "x1"),
+        ("t4", "t2", "x3"),
+        ("t5", "x0", "x0"),
+        ("y3", "t4", "t5"),  # 3x0 + x1 + x2 + 2x3
+        ("t6", "x2", "x2"),
+        ("y1", "t3", "t6"),  # x0 + 2x1 + 3x2 + x3
+        ("y0", "t3", "t0"),  # 2x0 + 3x1 + x2 + x3
+        ("y2", "t4", "t1"),  # x0 + x1 + 2x2 + 3x3
+    ),
+}
 
 
-@dataclass(frozen=True)
-class _Consts:
-    """One parameter set as the kernels take it: Montgomery words, ``uint32``."""
+def _splat(value: int, wide: bool = False) -> str:
+    kind, count = ("i64", LANES // 2) if wide else ("i32", LANES)
+    return "<" + ", ".join(f"{kind} {value}" for _ in range(count)) + ">"
 
-    width: int
-    half_full: int
-    m4_kind: int  # 0: the paper's M4, 1: Plonky3's, 2: any other (``m4`` used)
-    m4: np.ndarray  # (4, 4)
-    full: np.ndarray  # (rounds_full, width)
-    partial: np.ndarray  # (rounds_partial,)
-    diag: np.ndarray  # (width,)
+
+_LO = _splat(0xFFFFFFFF, True)
+_SH = _splat(32, True)
+
+# Reduced addition and Montgomery product of 16 lanes (inputs below P, output below P).
+_PRELUDE = f"""
+declare {_V} @llvm.umin.v{LANES}i32({_V}, {_V})
+
+define internal {_V} @add({_V} %a, {_V} %b) alwaysinline {{
+  %s = add {_V} %a, %b
+  %t = sub {_V} %s, {_splat(P)}
+  %r = call {_V} @llvm.umin.v{LANES}i32({_V} %s, {_V} %t)
+  ret {_V} %r
+}}
+
+define internal {_V} @mul({_V} %a, {_V} %b) alwaysinline {{
+  %a64 = bitcast {_V} %a to {_V64}
+  %b64 = bitcast {_V} %b to {_V64}
+  %ae = and {_V64} %a64, {_LO}
+  %be = and {_V64} %b64, {_LO}
+  %ao = lshr {_V64} %a64, {_SH}
+  %bo = lshr {_V64} %b64, {_SH}
+  %te = mul {_V64} %ae, %be
+  %to = mul {_V64} %ao, %bo
+  %tel = and {_V64} %te, {_LO}
+  %toh = shl {_V64} %to, {_SH}
+  %tlo64 = or {_V64} %tel, %toh
+  %tlo = bitcast {_V64} %tlo64 to {_V}
+  %m32 = mul {_V} %tlo, {_splat(_PINV_NEG)}
+  %m64 = bitcast {_V} %m32 to {_V64}
+  %me = and {_V64} %m64, {_LO}
+  %mo = lshr {_V64} %m64, {_SH}
+  %pe = mul {_V64} %me, {_splat(P, True)}
+  %po = mul {_V64} %mo, {_splat(P, True)}
+  %se = add {_V64} %te, %pe
+  %so = add {_V64} %to, %po
+  %re = lshr {_V64} %se, {_SH}
+  %ro = and {_V64} %so, {_splat(0xFFFFFFFF00000000, True)}
+  %r64 = or {_V64} %re, %ro
+  %r = bitcast {_V64} %r64 to {_V}
+  %t = sub {_V} %r, {_splat(P)}
+  %m = call {_V} @llvm.umin.v{LANES}i32({_V} %r, {_V} %t)
+  ret {_V} %m
+}}
+
+define internal {_V} @sbox({_V} %x) alwaysinline {{
+  %x2 = call {_V} @mul({_V} %x, {_V} %x)
+  %x3 = call {_V} @mul({_V} %x2, {_V} %x)
+  %x4 = call {_V} @mul({_V} %x2, {_V} %x2)
+  %x7 = call {_V} @mul({_V} %x3, {_V} %x4)
+  ret {_V} %x7
+}}
+"""
+
+
+class _Builder:
+    """Straight-line IR over 16-lane values, one fresh SSA name per result."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._count = 0
+
+    def fresh(self) -> str:
+        self._count += 1
+        return f"%v{self._count}"
+
+    def call(self, fn: str, *args: str) -> str:
+        out = self.fresh()
+        self.lines.append(f"  {out} = call {_V} @{fn}({', '.join(f'{_V} {a}' for a in args)})")
+        return out
+
+    def add(self, a: str, b: str) -> str:
+        return self.call("add", a, b)
+
+    def mul(self, a: str, b: str) -> str:
+        return self.call("mul", a, b)
+
+
+def _external(b: _Builder, s: list[str], p: Poseidon2Params, m4: list[list[str]]) -> list[str]:
+    """``M_EXT``: ``M4`` on each block of four cells, plus the sums over the blocks."""
+    w = p.width
+    chain = _CHAINS.get(tuple(tuple(int(v) for v in row) for row in p.m4))
+    y: list[str] = []
+    for k in range(w // 4):
+        x = s[4 * k : 4 * k + 4]
+        if chain is None:
+            for i in range(4):
+                terms = [b.mul(x[j], m4[i][j]) for j in range(4)]
+                y.append(b.add(b.add(terms[0], terms[1]), b.add(terms[2], terms[3])))
+            continue
+        names = {f"x{j}": x[j] for j in range(4)}
+        for dst, left, right in chain:
+            names[dst] = b.add(names[left], names[right])
+        y.extend(names[f"y{j}"] for j in range(4))
+    sums = []
+    for j in range(4):
+        acc = y[j]
+        for k in range(1, w // 4):
+            acc = b.add(acc, y[4 * k + j])
+        sums.append(acc)
+    return [b.add(y[c], sums[c % 4]) for c in range(w)]
+
+
+def _permutation(p: Poseidon2Params) -> str:
+    """``@perm``: Poseidon2 in place on a ``(width, 16)`` state of Montgomery words."""
+    w = p.width
+    b = _Builder()
+    ptrs = [f"%p{c}" for c in range(w)]
+    for c in range(w):
+        b.lines.append(f"  {ptrs[c]} = getelementptr {_V}, ptr %s, i64 {c}")
+    s = []
+    for c in range(w):
+        s.append(b.fresh())
+        b.lines.append(f"  {s[-1]} = load {_V}, ptr {ptrs[c]}, align 4")
+    m4 = [[_splat(mont(int(v))) for v in row] for row in p.m4]
+    s = _external(b, s, p, m4)
+    for r in range(p.rounds_full):
+        if r == p.half_full:
+            for rc in p.partial_round_constants:
+                s[0] = b.call("sbox", b.add(s[0], _splat(mont(int(rc)))))
+                total = b.add(s[0], s[1])
+                for c in range(2, w):
+                    total = b.add(total, s[c])
+                diag = [_splat(mont(int(d))) for d in p.internal_diag]
+                s = [b.add(total, b.mul(s[c], diag[c])) for c in range(w)]
+        rcs = [_splat(mont(int(c))) for c in p.full_round_constants[r]]
+        s = [b.call("sbox", b.add(s[c], rcs[c])) for c in range(w)]
+        s = _external(b, s, p, m4)
+    for c in range(w):
+        b.lines.append(f"  store {_V} {s[c]}, ptr {ptrs[c]}, align 4")
+    body = "\n".join(b.lines)
+    return f"define internal void @perm(ptr %s) noinline {{\nentry:\n{body}\n  ret void\n}}\n"
+
+
+def _driver(name: str, params: str, w: int, load: list[str], store: list[str]) -> str:
+    """An entry point looping over ``%n`` blocks of 16 lanes of ``(rows, %stride)``
+    buffers: ``load`` fills the state (its lines see ``%off``, the block's first lane,
+    and ``%st``, the state), ``@perm`` runs, ``store`` writes the results."""
+    head = f"define void @{name}({params}, i64 %stride, i64 %n) {{"
+    return f"""{head}
+entry:
+  %st = alloca [{w} x {_V}], align 64
+  %empty = icmp eq i64 %n, 0
+  br i1 %empty, label %exit, label %block
+block:
+  %i = phi i64 [0, %entry], [%next, %done]
+  %off = mul i64 %i, {LANES}
+{chr(10).join(load)}
+{chr(10).join(store)}
+  %next = add i64 %i, 1
+  %last = icmp eq i64 %next, %n
+  br i1 %last, label %exit, label %done
+done:
+  br label %block
+exit:
+  ret void
+}}
+"""
+
+
+def _row(base: str, row: int | str, tag: str) -> tuple[str, list[str]]:
+    """A pointer to lanes ``%off …`` of row ``row`` of ``base``."""
+    return f"%{tag}", [
+        f"  %{tag}_i = mul i64 {row}, %stride",
+        f"  %{tag}_j = add i64 %{tag}_i, %off",
+        f"  %{tag} = getelementptr i32, ptr {base}, i64 %{tag}_j",
+    ]
+
+
+def _state(c: int, tag: str) -> tuple[str, list[str]]:
+    return f"%{tag}", [f"  %{tag} = getelementptr {_V}, ptr %st, i64 {c}"]
+
+
+def module_ir(p: Poseidon2Params) -> str:
+    """The LLVM module of parameter set ``p``: ``@perm`` and the three entry points."""
+    w = p.width
+    r2 = _splat(_R2)
+    one = _splat(1)
+    zero = _splat(0)
+
+    def copy(src: str, row: int, c: int, tag: str, convert: str | None) -> list[str]:
+        ptr, lines = _row(src, row, f"{tag}{c}")
+        dst, more = _state(c, f"{tag}s{c}")
+        lines += [*more, f"  %{tag}v{c} = load {_V}, ptr {ptr}, align 4"]
+        value = f"%{tag}v{c}"
+        if convert:
+            lines.append(f"  %{tag}m{c} = call {_V} @mul({_V} {value}, {_V} {convert})")
+            value = f"%{tag}m{c}"
+        return [*lines, f"  store {_V} {value}, ptr {dst}, align 64"]
+
+    def out(c: int, convert: str | None) -> list[str]:
+        src, lines = _state(c, f"os{c}")
+        ptr, more = _row("%out", c, f"o{c}")
+        lines += [*more, f"  %ov{c} = load {_V}, ptr {src}, align 64"]
+        value = f"%ov{c}"
+        if convert:
+            lines.append(f"  %om{c} = call {_V} @mul({_V} {value}, {_V} {convert})")
+            value = f"%om{c}"
+        return [*lines, f"  store {_V} {value}, ptr {ptr}, align 4"]
+
+    def zeros(c: int) -> list[str]:
+        dst, lines = _state(c, f"zs{c}")
+        return [*lines, f"  store {_V} {zero}, ptr {dst}, align 64"]
+
+    call = ["  call void @perm(ptr %st)"]
+    permute = _driver(
+        "permute",
+        "ptr %in, ptr %out",
+        w,
+        [line for c in range(w) for line in copy("%in", c, c, "i", r2)],
+        call + [line for c in range(w) for line in out(c, one)],
+    )
+    pairs = _driver(
+        "hash_pairs",
+        "ptr %left, ptr %right, ptr %out",
+        w,
+        [line for c in range(8) for line in copy("%left", c, c, "l", None)]
+        + [line for c in range(8) for line in copy("%right", c, c + 8, "r", None)]
+        + [line for c in range(16, w) for line in zeros(c)],
+        call + [line for c in range(8) for line in out(c, None)],
+    )
+    return _PRELUDE + _permutation(p) + permute + pairs + _sponge(w)
+
+
+def _sponge(w: int) -> str:
+    """``@hash_rows(%mat, %out, %cols, %stride, %n)``: each chunk of 16 columns overwrites
+    the rate cells (columns past ``%cols`` read a zero vector), then ``@perm``; at least
+    one chunk, so an empty row is one permutation of zeros."""
+    load = []
+    for c in range(16):
+        load += [
+            f"  %k{c} = add i64 %k, {c}",
+            f"  %in{c} = icmp ult i64 %k{c}, %cols",
+            f"  %ri{c} = mul i64 %k{c}, %stride",
+            f"  %rj{c} = add i64 %ri{c}, %off",
+            f"  %rp{c} = getelementptr i32, ptr %mat, i64 %rj{c}",
+            f"  %src{c} = select i1 %in{c}, ptr %rp{c}, ptr %zero",
+            f"  %rv{c} = load {_V}, ptr %src{c}, align 4",
+            f"  %rm{c} = call {_V} @mul({_V} %rv{c}, {_V} {_splat(_R2)})",
+            f"  %rs{c} = getelementptr {_V}, ptr %st, i64 {c}",
+            f"  store {_V} %rm{c}, ptr %rs{c}, align 64",
+        ]
+    store = []
+    for c in range(8):
+        store += [
+            f"  %os{c} = getelementptr {_V}, ptr %st, i64 {c}",
+            f"  %ov{c} = load {_V}, ptr %os{c}, align 64",
+            f"  %oi{c} = mul i64 {c}, %stride",
+            f"  %oj{c} = add i64 %oi{c}, %off",
+            f"  %op{c} = getelementptr i32, ptr %out, i64 %oj{c}",
+            f"  store {_V} %ov{c}, ptr %op{c}, align 4",
+        ]
+    zero_state = [f"  %z{c} = getelementptr {_V}, ptr %st, i64 {c}" for c in range(16, w)]
+    zero_state += [f"  store {_V} {_splat(0)}, ptr %z{c}, align 64" for c in range(16, w)]
+    return f"""define void @hash_rows(ptr %mat, ptr %out, i64 %cols, i64 %stride, i64 %n) {{
+entry:
+  %st = alloca [{w} x {_V}], align 64
+  %zero = alloca {_V}, align 64
+  store {_V} {_splat(0)}, ptr %zero, align 64
+  %empty = icmp eq i64 %n, 0
+  br i1 %empty, label %exit, label %block
+block:
+  %i = phi i64 [0, %entry], [%next, %stored]
+  %off = mul i64 %i, {LANES}
+{chr(10).join(zero_state)}
+  br label %chunk
+chunk:
+  %k = phi i64 [0, %block], [%knext, %chunk]
+{chr(10).join(load)}
+  call void @perm(ptr %st)
+  %knext = add i64 %k, 16
+  %more = icmp ult i64 %knext, %cols
+  br i1 %more, label %chunk, label %stored
+stored:
+{chr(10).join(store)}
+  %next = add i64 %i, 1
+  %last = icmp eq i64 %next, %n
+  br i1 %last, label %exit, label %block
+exit:
+  ret void
+}}
+"""
+
+
+class _Kernels:
+    """The compiled entry points of one parameter set, as ctypes functions."""
+
+    def __init__(self, p: Poseidon2Params) -> None:
+        ir = module_ir(p)
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        cpu, features = llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
+        key = hashlib.sha256(f"{ir}|{cpu}|{features}|{llvmlite.__version__}".encode())
+        path = cache_dir() / "cpu" / f"poseidon2-{p.name}-{key.hexdigest()[:16]}.o"
+        target = llvm.Target.from_default_triple()
+        machine = target.create_target_machine(cpu=cpu, features=features, opt=3)
+        module = llvm.parse_assembly(ir)
+        cached = path.read_bytes() if path.exists() else None
+        self.compiled = cached is None  # False: machine code from the cache, no codegen
+        if cached is None:
+            module.verify()
+            builder = llvm.create_pass_builder(
+                machine, llvm.create_pipeline_tuning_options(speed_level=3)
+            )
+            builder.getModulePassManager().run(module, builder)
+        self._engine = llvm.create_mcjit_compiler(module, machine)
+        self._engine.set_object_cache(
+            notify_func=lambda _module, data: _write_atomic(path, data),
+            getbuffer_func=lambda _module: cached,
+        )
+        self._engine.finalize_object()
+        u64, ptr = ctypes.c_uint64, ctypes.c_void_p
+
+        def entry(name: str, *args) -> ctypes._CFuncPtr:
+            return ctypes.CFUNCTYPE(None, *args)(self._engine.get_function_address(name))
+
+        self.permute = entry("permute", ptr, ptr, u64, u64)
+        self.hash_pairs = entry("hash_pairs", ptr, ptr, ptr, u64, u64)
+        self.hash_rows = entry("hash_rows", ptr, ptr, u64, u64, u64)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a concurrent reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    Path(tmp).replace(path)
 
 
 @cache
-def _consts(p: Poseidon2Params) -> _Consts:
-    key = tuple(tuple(int(v) for v in row) for row in p.m4)
-    kind = {_M4_PAPER: 0, _M4_PLONKY3: 1}.get(key, 2)
-    return _Consts(
-        p.width,
-        p.half_full,
-        kind,
-        mont_array(p.m4),
-        mont_array(p.full_round_constants),
-        mont_array(p.partial_round_constants),
-        mont_array(p.internal_diag),
-    )
+def _kernels(p: Poseidon2Params) -> _Kernels:
+    return _Kernels(p)
 
 
-@njit(cache=True, forceinline=True)
-def _sbox(x):
-    """``x^7`` in Montgomery form."""
-    x2 = mont_mul(x, x)
-    return mont_mul(mont_mul(x2, x), mont_mul(x2, x2))
+@cache
+def _pool(pid: int) -> ThreadPoolExecutor:
+    """The worker threads of process ``pid`` (a forked child gets its own: the parent's
+    threads do not exist there)."""
+    return ThreadPoolExecutor(max_workers=numba_config.NUMBA_NUM_THREADS)
 
 
-@njit(cache=True)
-def _m4_block(buf, base, kind, m4, rc, sbox):
-    """``M4`` on the four rows ``base … base+3`` of a tile, in place; when ``sbox``, first
-    the full round's ``x ← (x + rc)^7`` on them (fused: one pass, four independent chains).
+def _run(call, inputs: list[np.ndarray], out: np.ndarray, *head: int) -> None:
+    """Run ``call(*input pointers, out pointer, *head, stride, blocks)`` over row-major
+    arrays of ``m`` lanes: whole blocks of 16 in place, split over the cores; the last
+    partial block through padded copies."""
+    m = out.shape[1]
+    blocks = m // LANES
+    threads = min(numba_config.NUMBA_NUM_THREADS, max(1, blocks // _MIN_SPLIT))
+    bounds = [blocks * t // threads for t in range(threads + 1)]
 
-    The rows are addressed as constant offsets into a view of the block: with a runtime
-    base, LLVM cannot tell that the stores of one lane miss the loads of the next.
-    """
-    b = buf[base : base + 4 * _T]
-    t1_, t2_, t3_ = _T, 2 * _T, 3 * _T
-    if sbox:
-        k0, k1, k2, k3 = rc[0], rc[1], rc[2], rc[3]
-        for j in range(_T):
-            b[j] = _sbox(add(b[j], k0))
-            b[t1_ + j] = _sbox(add(b[t1_ + j], k1))
-            b[t2_ + j] = _sbox(add(b[t2_ + j], k2))
-            b[t3_ + j] = _sbox(add(b[t3_ + j], k3))
-    if kind == 0:
-        for j in range(_T):
-            x0, x1, x2, x3 = b[j], b[t1_ + j], b[t2_ + j], b[t3_ + j]
-            t0 = add(x0, x1)
-            t1 = add(x2, x3)
-            t2 = add(add(x1, x1), t1)  # 2x1 + x2 + x3
-            t3 = add(add(x3, x3), t0)  # x0 + x1 + 2x3
-            t4 = add(t1, t1)
-            y3 = add(add(t4, t4), t3)  # x0 + x1 + 4x2 + 6x3
-            t5 = add(t0, t0)
-            y1 = add(add(t5, t5), t2)  # 4x0 + 6x1 + x2 + x3
-            b[j] = add(t3, y1)  # 5x0 + 7x1 + x2 + 3x3
-            b[t1_ + j] = y1
-            b[t2_ + j] = add(t2, y3)  # x0 + 3x1 + 5x2 + 7x3
-            b[t3_ + j] = y3
-    elif kind == 1:
-        for j in range(_T):
-            x0, x1, x2, x3 = b[j], b[t1_ + j], b[t2_ + j], b[t3_ + j]
-            t0 = add(x0, x1)
-            t1 = add(x2, x3)
-            t2 = add(t0, t1)
-            t3 = add(t2, x1)  # x0 + 2x1 + x2 + x3
-            t4 = add(t2, x3)  # x0 + x1 + x2 + 2x3
-            b[j] = add(t3, t0)  # 2x0 + 3x1 + x2 + x3
-            b[t1_ + j] = add(t3, add(x2, x2))  # x0 + 2x1 + 3x2 + x3
-            b[t2_ + j] = add(t4, t1)  # x0 + x1 + 2x2 + 3x3
-            b[t3_ + j] = add(t4, add(x0, x0))  # 3x0 + x1 + x2 + 2x3
-    else:
-        for j in range(_T):
-            x0, x1, x2, x3 = b[j], b[t1_ + j], b[t2_ + j], b[t3_ + j]
-            for i in range(4):
-                y = add(mont_mul(x0, m4[i, 0]), mont_mul(x1, m4[i, 1]))
-                y = add(y, add(mont_mul(x2, m4[i, 2]), mont_mul(x3, m4[i, 3])))
-                b[U64(i) * _T + j] = y
+    def part(lo: int, hi: int) -> None:
+        offset = lo * LANES * 4
+        ptrs = [a.ctypes.data + offset for a in (*inputs, out)]
+        call(*ptrs, *head, m, hi - lo)
+
+    if threads > 1:
+        list(_pool(os.getpid()).map(part, bounds[:-1], bounds[1:]))
+    elif blocks:
+        part(0, blocks)
+    tail = m - blocks * LANES
+    if tail:
+        pads = [np.zeros((a.shape[0], LANES), np.uint32) for a in (*inputs, out)]
+        for pad, a in zip(pads, inputs, strict=False):
+            pad[:, :tail] = a[:, blocks * LANES :]
+        call(*(pad.ctypes.data for pad in pads), *head, LANES, 1)
+        out[:, blocks * LANES :] = pads[-1][:, :tail]
 
 
-@njit(cache=True)
-def _external(buf, width, kind, m4, sums, rc, sbox):
-    """``M_EXT`` (after the full round's S-boxes when ``sbox``): ``M4`` on each block of
-    four rows, then each row plus the sum of the rows at its place in every block."""
-    blocks = width // 4
-    for k in range(blocks):
-        _m4_block(buf, U64(4 * k) * _T, kind, m4, rc[4 * k : 4 * k + 4], sbox)
-    for i in range(4):
-        s = U64(i) * _T
-        for j in range(_T):
-            sums[s + j] = buf[s + j]
-        for k in range(1, blocks):
-            r = U64(4 * k + i) * _T
-            for j in range(_T):
-                sums[s + j] = add(sums[s + j], buf[r + j])
-    for c in range(width):
-        r = U64(c) * _T
-        s = U64(c % 4) * _T
-        for j in range(_T):
-            buf[r + j] = add(buf[r + j], sums[s + j])
-
-
-@njit(cache=True)
-def _partial_round(buf, width, rc, diag, total):
-    """Cell 0 through the S-box, then ``M_INT·s = Σs + D∘s``."""
-    for j in range(_T):
-        x = _sbox(add(buf[j], rc))
-        buf[j] = x
-        total[j] = x
-    for c in range(1, width):
-        r = U64(c) * _T
-        for j in range(_T):
-            total[j] = add(total[j], buf[r + j])
-    for c in range(width):
-        r = U64(c) * _T
-        d = diag[c]
-        for j in range(_T):
-            buf[r + j] = add(total[j], mont_mul(buf[r + j], d))
-
-
-@njit(cache=True)
-def _permute_tile(buf, width, half_full, kind, m4, full, partial, diag, scratch):
-    """Permute the lanes of a tile of Montgomery words in place."""
-    _external(buf, width, kind, m4, scratch, full[0], False)
-    for r in range(full.shape[0]):
-        if r == half_full:
-            for rc in partial:
-                _partial_round(buf, width, rc, diag, scratch)
-        _external(buf, width, kind, m4, scratch, full[r], True)
-
-
-@njit(cache=True, parallel=True)
-def _permute(states, out, half_full, kind, m4, full, partial, diag):
-    width, m = states.shape
-    for tile in prange((m + _TILE - 1) // _TILE):
-        lo = tile * _TILE
-        n = min(_TILE, m - lo)
-        buf = np.zeros(width * _TILE, dtype=U32)
-        scratch = np.empty(4 * _TILE, dtype=U32)
-        for c in range(width):
-            r = U64(c) * _T
-            for j in range(n):
-                buf[r + U64(j)] = to_mont(states[c, lo + j])
-        _permute_tile(buf, width, half_full, kind, m4, full, partial, diag, scratch)
-        for c in range(width):
-            r = U64(c) * _T
-            for j in range(n):
-                out[c, lo + j] = mont_mul(buf[r + U64(j)], U32(1))
-
-
-@njit(cache=True, parallel=True)
-def _hash_rows(matrix, out, width, half_full, kind, m4, full, partial, diag):
-    cols, rows = matrix.shape
-    for tile in prange((rows + _TILE - 1) // _TILE):
-        lo = tile * _TILE
-        n = min(_TILE, rows - lo)
-        buf = np.zeros(width * _TILE, dtype=U32)
-        scratch = np.empty(4 * _TILE, dtype=U32)
-        for start in range(0, max(cols, 1), 16):
-            take = min(16, cols - start)
-            for c in range(take):
-                r = U64(c) * _T
-                for j in range(n):
-                    buf[r + U64(j)] = to_mont(matrix[start + c, lo + j])
-            for c in range(take, 16):
-                r = U64(c) * _T
-                for j in range(_T):
-                    buf[r + j] = U32(0)
-            _permute_tile(buf, width, half_full, kind, m4, full, partial, diag, scratch)
-        for c in range(8):
-            r = U64(c) * _T
-            for j in range(n):
-                out[c, lo + j] = buf[r + U64(j)]
-
-
-@njit(cache=True, parallel=True)
-def _hash_pairs(left, right, out, width, half_full, kind, m4, full, partial, diag):
-    m = left.shape[1]
-    for tile in prange((m + _TILE - 1) // _TILE):
-        lo = tile * _TILE
-        n = min(_TILE, m - lo)
-        buf = np.zeros(width * _TILE, dtype=U32)
-        scratch = np.empty(4 * _TILE, dtype=U32)
-        for c in range(8):
-            r = U64(c) * _T
-            s = U64(c + 8) * _T
-            for j in range(n):
-                buf[r + U64(j)] = left[c, lo + j]
-                buf[s + U64(j)] = right[c, lo + j]
-        _permute_tile(buf, width, half_full, kind, m4, full, partial, diag, scratch)
-        for c in range(8):
-            r = U64(c) * _T
-            for j in range(n):
-                out[c, lo + j] = buf[r + U64(j)]
-
-
-def _args(p: Poseidon2Params) -> tuple:
-    c = _consts(p)
-    return c.half_full, c.m4_kind, c.m4, c.full, c.partial, c.diag
+def _rows(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.uint32)
 
 
 def permute(states: np.ndarray, p: Poseidon2Params) -> np.ndarray:
     """Poseidon2 on each column of canonical ``(width, batch)`` states."""
-    out = np.empty(states.shape, dtype=U32)
-    _permute(states, out, *_args(p))
+    states = _rows(states)
+    out = np.empty(states.shape, dtype=np.uint32)
+    _run(_kernels(p).permute, [states], out)
     return out
 
 
 def hash_rows(matrix: np.ndarray, p: Poseidon2Params) -> np.ndarray:
     """RISC Zero's Poseidon2 sponge over each row of canonical ``(cols, rows)`` → ``(8, rows)``
     raw Montgomery digest words."""
-    out = np.empty((8, matrix.shape[1]), dtype=U32)
-    _hash_rows(matrix, out, p.width, *_args(p))
+    matrix = _rows(matrix)
+    out = np.empty((8, matrix.shape[1]), dtype=np.uint32)
+    if matrix.shape[0] == 0:  # the rows are read as a zero chunk; give them one to point at
+        matrix = np.zeros((1, matrix.shape[1]), np.uint32)
+        cols = 0
+    else:
+        cols = matrix.shape[0]
+    _run(_kernels(p).hash_rows, [matrix], out, cols)
     return out
 
 
 def hash_pairs(left: np.ndarray, right: np.ndarray, p: Poseidon2Params) -> np.ndarray:
     """``hash_pair`` of ``(8, m)`` Montgomery digest words → ``(8, m)``."""
-    out = np.empty(left.shape, dtype=U32)
-    _hash_pairs(left, right, out, p.width, *_args(p))
+    out = np.empty(left.shape, dtype=np.uint32)
+    _run(_kernels(p).hash_pairs, [_rows(left), _rows(right)], out)
     return out
