@@ -25,6 +25,7 @@ import ctypes
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -219,21 +220,22 @@ def _permutation(p: Poseidon2Params) -> str:
     return f"define internal void @perm(ptr %s) noinline {{\nentry:\n{body}\n  ret void\n}}\n"
 
 
-def _driver(name: str, params: str, w: int, load: list[str], store: list[str]) -> str:
-    """An entry point looping over ``%n`` blocks of 16 lanes of ``(rows, %stride)``
-    buffers: ``load`` fills the state (its lines see ``%off``, the block's first lane,
-    and ``%st``, the state), ``@perm`` runs, ``store`` writes the results."""
-    head = f"define void @{name}({params}, i64 %stride, i64 %n) {{"
-    return f"""{head}
+def _driver(name: str, params: str, w: int, body: list[str], entry: Sequence[str] = ()) -> str:
+    """An entry point over ``%n`` blocks of 16 lanes of row-major ``(rows, %stride)``
+    buffers. ``body`` runs once a block: it sees ``%off`` (the block's first lane) and
+    ``%st`` (the ``(width, 16)`` state) and may open blocks of its own."""
+    lines = "\n".join(body)
+    prologue = "\n".join(entry)
+    return f"""define void @{name}({params}, i64 %stride, i64 %n) {{
 entry:
   %st = alloca [{w} x {_V}], align 64
+{prologue}
   %empty = icmp eq i64 %n, 0
   br i1 %empty, label %exit, label %block
 block:
   %i = phi i64 [0, %entry], [%next, %done]
   %off = mul i64 %i, {LANES}
-{chr(10).join(load)}
-{chr(10).join(store)}
+{lines}
   %next = add i64 %i, 1
   %last = icmp eq i64 %next, %n
   br i1 %last, label %exit, label %done
@@ -245,128 +247,91 @@ exit:
 """
 
 
-def _row(base: str, row: int | str, tag: str) -> tuple[str, list[str]]:
-    """A pointer to lanes ``%off …`` of row ``row`` of ``base``."""
-    return f"%{tag}", [
-        f"  %{tag}_i = mul i64 {row}, %stride",
-        f"  %{tag}_j = add i64 %{tag}_i, %off",
-        f"  %{tag} = getelementptr i32, ptr {base}, i64 %{tag}_j",
+def _lanes(base: str, row: int | str, name: str) -> list[str]:
+    """``%name`` = the address of lanes ``%off …`` of row ``row`` of ``base``."""
+    return [
+        f"  %{name}.r = mul i64 {row}, %stride",
+        f"  %{name}.i = add i64 %{name}.r, %off",
+        f"  %{name} = getelementptr i32, ptr {base}, i64 %{name}.i",
     ]
 
 
-def _state(c: int, tag: str) -> tuple[str, list[str]]:
-    return f"%{tag}", [f"  %{tag} = getelementptr {_V}, ptr %st, i64 {c}"]
+def _cell(c: int, name: str) -> list[str]:
+    """``%name`` = the address of state cell ``c``."""
+    return [f"  %{name} = getelementptr {_V}, ptr %st, i64 {c}"]
+
+
+def _move(src: str, dst: str, name: str, convert: str | None = None) -> list[str]:
+    """Load 16 lanes at ``src``, multiply them by ``convert`` (a Montgomery conversion)
+    if given, store them at ``dst``."""
+    lines = [f"  %{name}.v = load {_V}, ptr {src}, align 4"]
+    value = f"%{name}.v"
+    if convert:
+        lines.append(f"  %{name}.m = call {_V} @mul({_V} {value}, {_V} {convert})")
+        value = f"%{name}.m"
+    return [*lines, f"  store {_V} {value}, ptr {dst}, align 4"]
+
+
+def _load_row(base: str, row: int, cell: int, name: str, convert: str | None = None) -> list[str]:
+    return [
+        *_lanes(base, row, f"{name}.src"),
+        *_cell(cell, f"{name}.dst"),
+        *_move(f"%{name}.src", f"%{name}.dst", name, convert),
+    ]
+
+
+def _store_row(cell: int, name: str, convert: str | None = None) -> list[str]:
+    return [
+        *_cell(cell, f"{name}.src"),
+        *_lanes("%out", cell, f"{name}.dst"),
+        *_move(f"%{name}.src", f"%{name}.dst", name, convert),
+    ]
+
+
+def _zero_cells(cells: range) -> list[str]:
+    return [
+        line
+        for c in cells
+        for line in (*_cell(c, f"z{c}"), f"  store {_V} {_splat(0)}, ptr %z{c}, align 4")
+    ]
 
 
 def module_ir(p: Poseidon2Params) -> str:
-    """The LLVM module of parameter set ``p``: ``@perm`` and the three entry points."""
+    """The LLVM module of parameter set ``p``: ``@perm`` and three entry points —
+    ``permute(in, out)``, ``hash_pairs(left, right, out)`` and ``hash_rows(mat, out,
+    cols)``, each followed by ``stride`` and the number of blocks ``n``."""
     w = p.width
-    r2 = _splat(_R2)
-    one = _splat(1)
-    zero = _splat(0)
-
-    def copy(src: str, row: int, c: int, tag: str, convert: str | None) -> list[str]:
-        ptr, lines = _row(src, row, f"{tag}{c}")
-        dst, more = _state(c, f"{tag}s{c}")
-        lines += [*more, f"  %{tag}v{c} = load {_V}, ptr {ptr}, align 4"]
-        value = f"%{tag}v{c}"
-        if convert:
-            lines.append(f"  %{tag}m{c} = call {_V} @mul({_V} {value}, {_V} {convert})")
-            value = f"%{tag}m{c}"
-        return [*lines, f"  store {_V} {value}, ptr {dst}, align 64"]
-
-    def out(c: int, convert: str | None) -> list[str]:
-        src, lines = _state(c, f"os{c}")
-        ptr, more = _row("%out", c, f"o{c}")
-        lines += [*more, f"  %ov{c} = load {_V}, ptr {src}, align 64"]
-        value = f"%ov{c}"
-        if convert:
-            lines.append(f"  %om{c} = call {_V} @mul({_V} {value}, {_V} {convert})")
-            value = f"%om{c}"
-        return [*lines, f"  store {_V} {value}, ptr {ptr}, align 4"]
-
-    def zeros(c: int) -> list[str]:
-        dst, lines = _state(c, f"zs{c}")
-        return [*lines, f"  store {_V} {zero}, ptr {dst}, align 64"]
-
-    call = ["  call void @perm(ptr %st)"]
-    permute = _driver(
-        "permute",
-        "ptr %in, ptr %out",
-        w,
-        [line for c in range(w) for line in copy("%in", c, c, "i", r2)],
-        call + [line for c in range(w) for line in out(c, one)],
-    )
-    pairs = _driver(
-        "hash_pairs",
-        "ptr %left, ptr %right, ptr %out",
-        w,
-        [line for c in range(8) for line in copy("%left", c, c, "l", None)]
-        + [line for c in range(8) for line in copy("%right", c, c + 8, "r", None)]
-        + [line for c in range(16, w) for line in zeros(c)],
-        call + [line for c in range(8) for line in out(c, None)],
-    )
-    return _PRELUDE + _permutation(p) + permute + pairs + _sponge(w)
-
-
-def _sponge(w: int) -> str:
-    """``@hash_rows(%mat, %out, %cols, %stride, %n)``: each chunk of 16 columns overwrites
-    the rate cells (columns past ``%cols`` read a zero vector), then ``@perm``; at least
-    one chunk, so an empty row is one permutation of zeros."""
-    load = []
+    to_mont, from_mont = _splat(_R2), _splat(1)
+    call = "  call void @perm(ptr %st)"
+    permute = [line for c in range(w) for line in _load_row("%in", c, c, f"i{c}", to_mont)]
+    permute += [call, *(line for c in range(w) for line in _store_row(c, f"o{c}", from_mont))]
+    pairs = [line for c in range(8) for line in _load_row("%left", c, c, f"l{c}")]
+    pairs += [line for c in range(8) for line in _load_row("%right", c, c + 8, f"r{c}")]
+    pairs += [*_zero_cells(range(16, w)), call]
+    pairs += [line for c in range(8) for line in _store_row(c, f"o{c}")]
+    # The sponge: each chunk of 16 columns overwrites the rate cells — a column past
+    # %cols reads a zero vector instead — then @perm; at least one chunk, so an empty
+    # row is one permutation of zeros.
+    sponge = [*_zero_cells(range(16, w)), "  br label %chunk", "chunk:"]
+    sponge.append("  %k = phi i64 [0, %block], [%knext, %chunk]")
     for c in range(16):
-        load += [
-            f"  %k{c} = add i64 %k, {c}",
-            f"  %in{c} = icmp ult i64 %k{c}, %cols",
-            f"  %ri{c} = mul i64 %k{c}, %stride",
-            f"  %rj{c} = add i64 %ri{c}, %off",
-            f"  %rp{c} = getelementptr i32, ptr %mat, i64 %rj{c}",
-            f"  %src{c} = select i1 %in{c}, ptr %rp{c}, ptr %zero",
-            f"  %rv{c} = load {_V}, ptr %src{c}, align 4",
-            f"  %rm{c} = call {_V} @mul({_V} %rv{c}, {_V} {_splat(_R2)})",
-            f"  %rs{c} = getelementptr {_V}, ptr %st, i64 {c}",
-            f"  store {_V} %rm{c}, ptr %rs{c}, align 64",
-        ]
-    store = []
-    for c in range(8):
-        store += [
-            f"  %os{c} = getelementptr {_V}, ptr %st, i64 {c}",
-            f"  %ov{c} = load {_V}, ptr %os{c}, align 64",
-            f"  %oi{c} = mul i64 {c}, %stride",
-            f"  %oj{c} = add i64 %oi{c}, %off",
-            f"  %op{c} = getelementptr i32, ptr %out, i64 %oj{c}",
-            f"  store {_V} %ov{c}, ptr %op{c}, align 4",
-        ]
-    zero_state = [f"  %z{c} = getelementptr {_V}, ptr %st, i64 {c}" for c in range(16, w)]
-    zero_state += [f"  store {_V} {_splat(0)}, ptr %z{c}, align 64" for c in range(16, w)]
-    return f"""define void @hash_rows(ptr %mat, ptr %out, i64 %cols, i64 %stride, i64 %n) {{
-entry:
-  %st = alloca [{w} x {_V}], align 64
-  %zero = alloca {_V}, align 64
-  store {_V} {_splat(0)}, ptr %zero, align 64
-  %empty = icmp eq i64 %n, 0
-  br i1 %empty, label %exit, label %block
-block:
-  %i = phi i64 [0, %entry], [%next, %stored]
-  %off = mul i64 %i, {LANES}
-{chr(10).join(zero_state)}
-  br label %chunk
-chunk:
-  %k = phi i64 [0, %block], [%knext, %chunk]
-{chr(10).join(load)}
-  call void @perm(ptr %st)
-  %knext = add i64 %k, 16
-  %more = icmp ult i64 %knext, %cols
-  br i1 %more, label %chunk, label %stored
-stored:
-{chr(10).join(store)}
-  %next = add i64 %i, 1
-  %last = icmp eq i64 %next, %n
-  br i1 %last, label %exit, label %block
-exit:
-  ret void
-}}
-"""
+        sponge += [f"  %k{c} = add i64 %k, {c}", f"  %has{c} = icmp ult i64 %k{c}, %cols"]
+        sponge += _lanes("%mat", f"%k{c}", f"m{c}") + _cell(c, f"s{c}")
+        sponge.append(f"  %src{c} = select i1 %has{c}, ptr %m{c}, ptr %zero")
+        sponge += _move(f"%src{c}", f"%s{c}", f"x{c}", to_mont)
+    sponge += [call, "  %knext = add i64 %k, 16", "  %more = icmp ult i64 %knext, %cols"]
+    sponge += ["  br i1 %more, label %chunk, label %absorbed", "absorbed:"]
+    sponge += [line for c in range(8) for line in _store_row(c, f"o{c}")]
+    zero = [f"  %zero = alloca {_V}, align 64", f"  store {_V} {_splat(0)}, ptr %zero, align 4"]
+    return "".join(
+        (
+            _PRELUDE,
+            _permutation(p),
+            _driver("permute", "ptr %in, ptr %out", w, permute),
+            _driver("hash_pairs", "ptr %left, ptr %right, ptr %out", w, pairs),
+            _driver("hash_rows", "ptr %mat, ptr %out, i64 %cols", w, sponge, zero),
+        )
+    )
 
 
 class _Kernels:
