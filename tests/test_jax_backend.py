@@ -76,12 +76,19 @@ def agree(jb, nb, kernel: str, *args, **kwargs) -> np.ndarray:
 
 
 def test_registered_and_preferred(monkeypatch):
-    """Preferred over numpy; the automatic choice unless the CuPy backend runs here."""
+    """Preferred over numpy; over the native ``cpu`` backend only on a GPU; the automatic
+    choice when neither CuPy nor (on a CPU) the ``cpu`` backend runs here."""
     monkeypatch.delenv("L2GPU_BACKEND", raising=False)
     assert "jax" in backends.names()
     names = [n for n in backends.available() if n != "cupy"]
-    assert names[0] == "jax"
-    if "cupy" not in backends.available():
+    on_gpu = backends.get("jax").on_accelerator
+    assert on_gpu == (jax.default_backend() != "cpu")
+    assert names.index("jax") < names.index("numpy")
+    if "cpu" in names:
+        assert (names.index("jax") < names.index("cpu")) == on_gpu
+    else:
+        assert names[0] == "jax"
+    if "cupy" not in backends.available() and (on_gpu or "cpu" not in names):
         assert backends.get(None).name == "jax"
     assert isinstance(backends.get("jax"), jax_backend.JaxBackend)
 
