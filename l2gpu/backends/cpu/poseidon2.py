@@ -163,6 +163,13 @@ class _Builder:
     def mul(self, a: str, b: str) -> str:
         return self.call("mul", a, b)
 
+    def sum(self, values: list[str]) -> str:
+        """A balanced tree of additions: a chain of ``log2`` of them, not of ``len``."""
+        while len(values) > 1:
+            pairs = [self.add(values[i], values[i + 1]) for i in range(0, len(values) - 1, 2)]
+            values = pairs + values[len(pairs) * 2 :]
+        return values[0]
+
 
 def _external(b: _Builder, s: list[str], p: Poseidon2Params, m4: list[list[str]]) -> list[str]:
     """``M_EXT``: ``M4`` on each block of four cells, plus the sums over the blocks."""
@@ -180,12 +187,7 @@ def _external(b: _Builder, s: list[str], p: Poseidon2Params, m4: list[list[str]]
         for dst, left, right in chain:
             names[dst] = b.add(names[left], names[right])
         y.extend(names[f"y{j}"] for j in range(4))
-    sums = []
-    for j in range(4):
-        acc = y[j]
-        for k in range(1, w // 4):
-            acc = b.add(acc, y[4 * k + j])
-        sums.append(acc)
+    sums = [b.sum(y[j::4]) for j in range(4)]
     return [b.add(y[c], sums[c % 4]) for c in range(w)]
 
 
@@ -206,9 +208,7 @@ def _permutation(p: Poseidon2Params) -> str:
         if r == p.half_full:
             for rc in p.partial_round_constants:
                 s[0] = b.call("sbox", b.add(s[0], _splat(mont(int(rc)))))
-                total = b.add(s[0], s[1])
-                for c in range(2, w):
-                    total = b.add(total, s[c])
+                total = b.add(s[0], b.sum(s[1:]))  # the rest's sum overlaps the S-box
                 diag = [_splat(mont(int(d))) for d in p.internal_diag]
                 s = [b.add(total, b.mul(s[c], diag[c])) for c in range(w)]
         rcs = [_splat(mont(int(c))) for c in p.full_round_constants[r]]
