@@ -3,19 +3,22 @@
 Arrays are numpy ``uint32`` arrays, as on the numpy backend, so moving between the two
 costs nothing; every kernel is bit-identical to numpy's. The kernels live in
 :mod:`l2gpu.backends.cpu`; this class only binds them to the :class:`Backend` interface.
-The constraint program runs through the interface's default (element-wise kernels).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..field import Fp4
 from ..poseidon2 import Poseidon2Params
 from .base import Backend
-from .cpu import elementwise, ntt, poseidon2, sha256
+from .cpu import constraints, elementwise, ntt, poseidon2, sha256
+
+if TYPE_CHECKING:
+    from ..stark.circuit import Program
 
 
 class CpuBackend(Backend):
@@ -90,6 +93,17 @@ class CpuBackend(Backend):
 
     def poly_eval_ext(self, coeffs: np.ndarray, point: Fp4) -> np.ndarray:
         return elementwise.poly_eval_ext(coeffs, point)
+
+    def eval_constraints(
+        self,
+        program: Program,
+        groups: Sequence[np.ndarray],
+        taps: Sequence[tuple[int, int, int]],
+        x: np.ndarray,
+        poly_mix: Fp4,
+        globals_: Sequence[int],
+    ) -> np.ndarray:
+        return constraints.eval_constraints(program, groups, taps, x, poly_mix, globals_)
 
     def deep(
         self,
