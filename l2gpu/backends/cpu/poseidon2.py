@@ -90,6 +90,16 @@ def _splat(value: int, wide: bool = False) -> str:
 _LO = _splat(0xFFFFFFFF, True)
 _SH = _splat(32, True)
 
+
+def _interleave(half: int) -> str:
+    """Shuffle indices taking 32-bit half ``half`` (0 low, 1 high) of each 64-bit element
+    of two vectors — the even lanes' results, then the odd lanes' — back into 16 lanes."""
+    picks = (i + half if i % 2 == 0 else LANES + i - 1 + half for i in range(LANES))
+    return "<" + ", ".join(f"i32 {j}" for j in picks) + ">"
+
+
+_EVEN_HALVES, _ODD_HALVES = _interleave(0), _interleave(1)
+
 # Reduced addition and Montgomery product of 16 lanes (inputs below P, output below P).
 _PRELUDE = f"""
 declare {_V} @llvm.umin.v{LANES}i32({_V}, {_V})
@@ -110,22 +120,20 @@ define internal {_V} @mul({_V} %a, {_V} %b) alwaysinline {{
   %bo = lshr {_V64} %b64, {_SH}
   %te = mul {_V64} %ae, %be
   %to = mul {_V64} %ao, %bo
-  %tel = and {_V64} %te, {_LO}
-  %toh = shl {_V64} %to, {_SH}
-  %tlo64 = or {_V64} %tel, %toh
-  %tlo = bitcast {_V64} %tlo64 to {_V}
+  %te32 = bitcast {_V64} %te to {_V}
+  %to32 = bitcast {_V64} %to to {_V}
+  %tlo = shufflevector {_V} %te32, {_V} %to32, <{LANES} x i32> {_EVEN_HALVES}
   %m32 = mul {_V} %tlo, {_splat(_PINV_NEG)}
   %m64 = bitcast {_V} %m32 to {_V64}
-  %me = and {_V64} %m64, {_LO}
-  %mo = lshr {_V64} %m64, {_SH}
-  %pe = mul {_V64} %me, {_splat(P, True)}
-  %po = mul {_V64} %mo, {_splat(P, True)}
+  %mel = and {_V64} %m64, {_LO}
+  %mol = lshr {_V64} %m64, {_SH}
+  %pe = mul {_V64} %mel, {_splat(P, True)}
+  %po = mul {_V64} %mol, {_splat(P, True)}
   %se = add {_V64} %te, %pe
   %so = add {_V64} %to, %po
-  %re = lshr {_V64} %se, {_SH}
-  %ro = and {_V64} %so, {_splat(0xFFFFFFFF00000000, True)}
-  %r64 = or {_V64} %re, %ro
-  %r = bitcast {_V64} %r64 to {_V}
+  %se32 = bitcast {_V64} %se to {_V}
+  %so32 = bitcast {_V64} %so to {_V}
+  %r = shufflevector {_V} %se32, {_V} %so32, <{LANES} x i32> {_ODD_HALVES}
   %t = sub {_V} %r, {_splat(P)}
   %m = call {_V} @llvm.umin.v{LANES}i32({_V} %r, {_V} %t)
   ret {_V} %m
