@@ -101,6 +101,9 @@ def _interleave(half: int) -> str:
 _EVEN_HALVES, _ODD_HALVES = _interleave(0), _interleave(1)
 
 # Reduced addition and Montgomery product of 16 lanes (inputs below P, output below P).
+# ``mul_lazy`` skips the final subtraction: for ``a·b < 2.41·P²`` (no 64-bit overflow)
+# its result is below ``a·b/2^32 + P``. The S-box uses it where that bound allows:
+# x2 < 1.47P, x4 = x2·x2 < 2.02P, then x3 = x2·x and x7 = x3·x4 reduce below P again.
 _PRELUDE = f"""
 declare {_V} @llvm.umin.v{LANES}i32({_V}, {_V})
 
@@ -111,7 +114,7 @@ define internal {_V} @add({_V} %a, {_V} %b) alwaysinline {{
   ret {_V} %r
 }}
 
-define internal {_V} @mul({_V} %a, {_V} %b) alwaysinline {{
+define internal {_V} @mul_lazy({_V} %a, {_V} %b) alwaysinline {{
   %a64 = bitcast {_V} %a to {_V64}
   %b64 = bitcast {_V} %b to {_V64}
   %ae = and {_V64} %a64, {_LO}
@@ -134,15 +137,20 @@ define internal {_V} @mul({_V} %a, {_V} %b) alwaysinline {{
   %se32 = bitcast {_V64} %se to {_V}
   %so32 = bitcast {_V64} %so to {_V}
   %r = shufflevector {_V} %se32, {_V} %so32, <{LANES} x i32> {_ODD_HALVES}
+  ret {_V} %r
+}}
+
+define internal {_V} @mul({_V} %a, {_V} %b) alwaysinline {{
+  %r = call {_V} @mul_lazy({_V} %a, {_V} %b)
   %t = sub {_V} %r, {_splat(P)}
   %m = call {_V} @llvm.umin.v{LANES}i32({_V} %r, {_V} %t)
   ret {_V} %m
 }}
 
 define internal {_V} @sbox({_V} %x) alwaysinline {{
-  %x2 = call {_V} @mul({_V} %x, {_V} %x)
+  %x2 = call {_V} @mul_lazy({_V} %x, {_V} %x)
   %x3 = call {_V} @mul({_V} %x2, {_V} %x)
-  %x4 = call {_V} @mul({_V} %x2, {_V} %x2)
+  %x4 = call {_V} @mul_lazy({_V} %x2, {_V} %x2)
   %x7 = call {_V} @mul({_V} %x3, {_V} %x4)
   ret {_V} %x7
 }}
