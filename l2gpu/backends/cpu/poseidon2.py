@@ -104,6 +104,7 @@ _EVEN_HALVES, _ODD_HALVES = _interleave(0), _interleave(1)
 # ``mul_lazy`` skips the final subtraction: for ``a·b < 2.41·P²`` (no 64-bit overflow)
 # its result is below ``a·b/2^32 + P``. The S-box uses it where that bound allows:
 # x2 < 1.47P, x4 = x2·x2 < 2.02P, then x3 = x2·x and x7 = x3·x4 reduce below P again.
+# ``halve`` is x/2 (x even) or (x + P)/2, ``neg`` is P − x reduced.
 _PRELUDE = f"""
 declare {_V} @llvm.umin.v{LANES}i32({_V}, {_V})
 
@@ -147,6 +148,22 @@ define internal {_V} @mul({_V} %a, {_V} %b) alwaysinline {{
   ret {_V} %m
 }}
 
+define internal {_V} @halve({_V} %x) alwaysinline {{
+  %odd = and {_V} %x, {_splat(1)}
+  %mask = sub {_V} zeroinitializer, %odd
+  %fix = and {_V} %mask, {_splat(P)}
+  %s = add {_V} %x, %fix
+  %r = lshr {_V} %s, {_splat(1)}
+  ret {_V} %r
+}}
+
+define internal {_V} @neg({_V} %x) alwaysinline {{
+  %s = sub {_V} {_splat(P)}, %x
+  %t = sub {_V} %s, {_splat(P)}
+  %r = call {_V} @llvm.umin.v{LANES}i32({_V} %s, {_V} %t)
+  ret {_V} %r
+}}
+
 define internal {_V} @sbox({_V} %x) alwaysinline {{
   %x2 = call {_V} @mul_lazy({_V} %x, {_V} %x)
   %x3 = call {_V} @mul({_V} %x2, {_V} %x)
@@ -155,6 +172,10 @@ define internal {_V} @sbox({_V} %x) alwaysinline {{
   ret {_V} %x7
 }}
 """
+
+
+_DOUBLINGS = {1: 0, 2: 1, 4: 2}  # c = 2^k
+_HALVINGS = {pow(2, -k, P): k for k in (1, 2, 3)}  # c = 2^-k
 
 
 class _Builder:
@@ -178,6 +199,24 @@ class _Builder:
 
     def mul(self, a: str, b: str) -> str:
         return self.call("mul", a, b)
+
+    def times(self, a: str, c: int) -> str:
+        """``a·c`` for a constant ``c``: additions or halvings (and a negation) for
+        ``±1 … ±4`` and ``±1/2 … ±1/8`` — most of Plonky3's internal diagonal — else a
+        Montgomery product. Both commute with the Montgomery scaling."""
+        for negate, value in ((False, c % P), (True, -c % P)):
+            if value in _DOUBLINGS:
+                for _ in range(_DOUBLINGS[value]):
+                    a = self.add(a, a)
+            elif value == 3:
+                a = self.add(self.add(a, a), a)
+            elif value in _HALVINGS:
+                for _ in range(_HALVINGS[value]):
+                    a = self.call("halve", a)
+            else:
+                continue
+            return self.call("neg", a) if negate else a
+        return self.mul(a, _splat(mont(c)))
 
     def sum(self, values: list[str]) -> str:
         """A balanced tree of additions: a chain of ``log2`` of them, not of ``len``."""
@@ -225,8 +264,7 @@ def _permutation(p: Poseidon2Params) -> str:
             for rc in p.partial_round_constants:
                 s[0] = b.call("sbox", b.add(s[0], _splat(mont(int(rc)))))
                 total = b.add(s[0], b.sum(s[1:]))  # the rest's sum overlaps the S-box
-                diag = [_splat(mont(int(d))) for d in p.internal_diag]
-                s = [b.add(total, b.mul(s[c], diag[c])) for c in range(w)]
+                s = [b.add(total, b.times(s[c], int(d))) for c, d in enumerate(p.internal_diag)]
         rcs = [_splat(mont(int(c))) for c in p.full_round_constants[r]]
         s = [b.call("sbox", b.add(s[c], rcs[c])) for c in range(w)]
         s = _external(b, s, p, m4)
