@@ -684,23 +684,6 @@ subexpression in each of its consumers, which a deep program (a Poseidon2 circui
 into an effectively endless kernel."""
 
 
-def _multipliers(program: Program, poly_mix: Fp4) -> list[Fp4]:
-    """Host: the Fp4 factor each ``AndEqz`` / ``AndCond`` step scales its term by (the
-    accumulator's ``poly_mix`` power), in step order."""
-    accs: list[Fp4] = []
-    out = []
-    for op, *args in program.steps:
-        if op == "True":
-            accs.append(Fp4.one())
-        elif op == "AndEqz":
-            out.append(accs[args[0]])
-            accs.append(accs[args[0]] * poly_mix)
-        elif op == "AndCond":
-            out.append(accs[args[0]])
-            accs.append(accs[args[0]] * accs[args[2]])
-    return out
-
-
 @_kernel("constraints", static_argnums=(0, 1))
 def _constraints(
     program: Program,
@@ -1031,7 +1014,7 @@ class JaxBackend(Backend):
         if len(program.steps) > _FUSE_MAX_STEPS:
             return super().eval_constraints(program, groups, taps, x, poly_mix, globals_)
         m = x.shape[-1]
-        factors = [_fp4_m(f) for f in _multipliers(program, poly_mix)] or [_fp4_m(Fp4.one())]
+        factors = [_fp4_m(f) for f in program.term_factors(poly_mix)] or [_fp4_m(Fp4.one())]
         return _constraints(
             program,
             tuple((int(g), int(c), int(shift) % m if m else 0) for g, c, shift in taps),

@@ -176,6 +176,23 @@ class Program:
                 release[i][1].append(a)
         return tuple((tuple(v), tuple(a)) for v, a in release)
 
+    def term_factors(self, poly_mix: Fp4) -> list[Fp4]:
+        """The Fp4 constant each ``AndEqz`` / ``AndCond`` step scales its term by (its
+        accumulator's ``poly_mix`` power), in step order: what a fused kernel needs to run
+        the program with plain additions into the accumulators' ``tot``."""
+        muls: list[Fp4] = []
+        out = []
+        for op, *args in self.steps:
+            if op == "True":
+                muls.append(Fp4.one())
+            elif op == "AndEqz":
+                out.append(muls[args[0]])
+                muls.append(muls[args[0]] * poly_mix)
+            elif op == "AndCond":
+                out.append(muls[args[0]])
+                muls.append(muls[args[0]] * muls[args[2]])
+        return out
+
     def run(self, ops: Ops) -> Any:
         """The ``tot`` of the result accumulator."""
         values: list[Any] = []

@@ -93,17 +93,7 @@ def _factors(program, poly_mix: Fp4) -> tuple[np.ndarray, np.ndarray]:
     """Per ``AndEqz``/``AndCond`` step, in order, its accumulator's ``poly_mix`` power
     ``f``: as 4 Montgomery words, and as the 4×4 matrix of ``y ↦ y·f`` on Fp4 (for the
     ``AndCond`` products of two Fp4 values)."""
-    accs: list[Fp4] = []
-    factors: list[Fp4] = []
-    for op, *args in program.steps:
-        if op == "True":
-            accs.append(Fp4.one())
-        elif op == "AndEqz":
-            factors.append(accs[args[0]])
-            accs.append(accs[args[0]] * poly_mix)
-        elif op == "AndCond":
-            factors.append(accs[args[0]])
-            accs.append(accs[args[0]] * accs[args[2]])
+    factors = program.term_factors(poly_mix)
     words = np.array([[mont(c) for c in f.c] for f in factors] or [[0] * 4], dtype=U32)
     matrix = np.zeros((len(words), 4, 4), dtype=U32)
     for k, f in enumerate(factors):
