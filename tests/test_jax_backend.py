@@ -194,6 +194,22 @@ def test_hash_pieces_above_max_batch(nb, rng):
         agree(small, nb, "sha256_hash_pairs", words(rng, 8, m), words(rng, 8, m))
 
 
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_hash_chunks_and_threads(nb, rng, threads):
+    """The CPU path: pieces of a core's share (a power of two even for 3 threads), each a
+    loop over chunks, run from a thread pool, equal numpy's for ragged batches."""
+    be = jax_backend.JaxBackend(min_batch=4, max_batch=64)
+    be.chunk, be.threads = 8, threads
+    for name in ("plonky3-w16", "risc0-w24"):
+        p = poseidon2.params(name)
+        for m in (16, 40, 200):
+            agree(be, nb, "poseidon2_hash_pairs", field(rng, 8, m), field(rng, 8, m), p)
+            agree(be, nb, "poseidon2_hash_rows", field(rng, 21, m), p)
+            agree(be, nb, "poseidon2_permute", field(rng, p.width, m), p)
+    agree(be, nb, "sha256_hash_rows", field(rng, 17, 200))
+    agree(be, nb, "sha256_compress", words(rng, 8, 200), words(rng, 16, 200))
+
 # -- SHA-256 -------------------------------------------------------------------------
 
 

@@ -26,15 +26,21 @@ Caching. Each kernel is one ``jax.jit`` function; its static arguments are hasha
 values (Poseidon2 constants, blowups, shifts) and its tables are cached device arrays
 passed as arguments, so a second call with the same shapes reuses the compiled code.
 Hash kernels see batches padded to powers of two (at least ``min_batch``) and split
-into pieces of ``max_batch``, so a few compilations serve every Merkle layer.
+into pieces of ``max_batch``, so a few compilations serve every Merkle layer. On the
+CPU a piece is at most a core's share of the batch and runs as a loop over chunks of
+``2^10`` lanes (XLA runs it on one core, its state in that core's cache), the pieces
+concurrently from a thread a core: 1.2–1.35× on Poseidon2 w24 and 2.2× on SHA-256 over
+one call spread by XLA over the cores.
 :data:`TRACES` counts the traces of each kernel.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -67,6 +73,7 @@ _2P = U32(2 * P)
 _M16 = U32(0xFFFF)
 _NPINV = np.uint64(-pow(P, -1, 1 << 32) % (1 << 32))  # P·NPINV ≡ −1 (mod 2^32)
 _LO32 = np.uint64(0xFFFFFFFF)
+_CPU_CHUNK = 1 << 10  # lanes a hash state loop runs on at a time on the CPU (24 × 4 KiB)
 _R2 = MONT_R * MONT_R % P  # Montgomery product by R^2: canonical → Montgomery form
 _ONE_M = MONT_R  # 1 in Montgomery form
 
@@ -829,6 +836,23 @@ def _deep(
     return _sum_rows(quotients, axis=1)
 
 
+@_kernel("chunks", static_argnums=(0, 1, 2))
+def _in_chunks(kernel: Callable, chunk: int, static: tuple, *arrays: Array) -> Array:
+    """``kernel(*arrays, *static)`` as a loop over slices of ``chunk`` lanes: on the CPU each
+    round's passes over the state then stay in the core's cache."""
+    n = arrays[0].shape[-1]
+    split = [jnp.moveaxis(a.reshape(*a.shape[:-1], n // chunk, chunk), -2, 0) for a in arrays]
+    out = lax.map(lambda xs: kernel(*xs, *static), split)
+    return jnp.moveaxis(out, 0, -2).reshape(*out.shape[1:-1], n)
+
+
+@functools.cache
+def _pool(pid: int, threads: int) -> ThreadPoolExecutor:
+    """Threads that run hash pieces concurrently in process ``pid`` (a forked child gets
+    its own)."""
+    return ThreadPoolExecutor(max_workers=threads)
+
+
 # -- the backend ------------------------------------------------------------------
 
 
@@ -865,6 +889,12 @@ class JaxBackend(Backend):
         self.max_batch = max_batch or (1 << 16 if cpu else 1 << 22)
         if self.min_batch & (self.min_batch - 1) or self.max_batch & (self.max_batch - 1):
             raise ValueError("min_batch and max_batch must be powers of two")
+        # On the CPU a hash piece is a loop over cache-sized chunks, which XLA runs on one
+        # core, and the pieces run concurrently, one thread a core.
+        self.chunk = _CPU_CHUNK if cpu else 0
+        self.threads = (
+            len(os.sched_getaffinity(0)) if cpu and hasattr(os, "sched_getaffinity") else 1
+        )
         self._p2: dict[int, tuple[Poseidon2Params, _P2Consts]] = {}
         self._tables: dict[tuple, Array] = {}
 
@@ -910,23 +940,38 @@ class JaxBackend(Backend):
     # -- hashing ---------------------------------------------------------------------
     def _batched(self, kernel: Callable, arrays: list[Array], *static: Any) -> Array:
         """``kernel(*arrays, *static)`` over the last (batch) axis, padded to a power of two
-        ``≥ min_batch`` and split into pieces of ``max_batch``; the result is ``(8, batch)``
-        or, for a permutation, the shape of the input."""
+        ``≥ min_batch`` and split into pieces of ``max_batch`` (on the CPU: at most a
+        core's share, run concurrently); the result is ``(8, batch)`` or, for a
+        permutation, the shape of the input."""
         m = arrays[0].shape[-1]
         size = max(1 << max(m - 1, 0).bit_length(), self.min_batch)
         if size > self.max_batch:
             size = -(-m // self.max_batch) * self.max_batch
         if size != m:
             arrays = [_pad_last(a, size) for a in arrays]
-        if size <= self.max_batch:
-            out = kernel(*arrays, *static)
+        step = self.max_batch
+        if self.chunk and size >= 2 * self.chunk:
+            share = 1 << ((size // self.threads).bit_length() - 1)  # a power of two
+            step = max(min(step, share), self.chunk)
+
+            def run(*piece: Array) -> Array:
+                return _in_chunks(kernel, self.chunk, static, *piece).block_until_ready()
+
         else:
-            step = self.max_batch
-            pieces = [
-                kernel(*(lax.dynamic_slice_in_dim(a, i, step, -1) for a in arrays), *static)
-                for i in range(0, size, step)
-            ]
-            out = jnp.concatenate(pieces, axis=-1)
+
+            def run(*piece: Array) -> Array:
+                return kernel(*piece, *static)
+
+        if size <= step:
+            out = run(*arrays)
+        else:
+            starts = range(0, size, step)
+            pieces = [[lax.dynamic_slice_in_dim(a, i, step, -1) for a in arrays] for i in starts]
+            if self.threads > 1:
+                done = _pool(os.getpid(), self.threads).map(lambda piece: run(*piece), pieces)
+            else:
+                done = (run(*piece) for piece in pieces)
+            out = jnp.concatenate(list(done), axis=-1)
         return out if size == m else _slice_last(out, m)
 
     def _in_pieces(self, n: int, run: Callable[[slice], Array]) -> Array:
