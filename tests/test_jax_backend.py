@@ -194,7 +194,6 @@ def test_hash_pieces_above_max_batch(nb, rng):
         agree(small, nb, "sha256_hash_pairs", words(rng, 8, m), words(rng, 8, m))
 
 
-
 @pytest.mark.parametrize("threads", [1, 3])
 def test_hash_chunks_and_threads(nb, rng, threads):
     """The CPU path: pieces of a core's share (a power of two even for 3 threads), each a
@@ -209,6 +208,7 @@ def test_hash_chunks_and_threads(nb, rng, threads):
             agree(be, nb, "poseidon2_permute", field(rng, p.width, m), p)
     agree(be, nb, "sha256_hash_rows", field(rng, 17, 200))
     agree(be, nb, "sha256_compress", words(rng, 8, 200), words(rng, 16, 200))
+
 
 # -- SHA-256 -------------------------------------------------------------------------
 
