@@ -29,7 +29,7 @@ Hash kernels see batches padded to powers of two (at least ``min_batch``) and sp
 into pieces of ``max_batch``, so a few compilations serve every Merkle layer. On the
 CPU a piece is at most a core's share of the batch and runs as a loop over chunks of
 ``2^10`` lanes (XLA runs it on one core, its state in that core's cache), the pieces
-concurrently from a thread a core: 1.2–1.35× on Poseidon2 w24 and 2.2× on SHA-256 over
+concurrently from a thread a core: 1.2–1.4× on Poseidon2 w24 and 2–2.7× on SHA-256 over
 one call spread by XLA over the cores.
 :data:`TRACES` counts the traces of each kernel.
 """
