@@ -131,11 +131,6 @@ def _mm(a: Array, b: Array) -> Array:
     return _reduce_mont(_wide(a) * _wide(b))
 
 
-def _msq(a: Array) -> Array:
-    """Montgomery square of a value below ``2^31``."""
-    return _mm(a, a)
-
-
 def _add(a: Array, b: Array) -> Array:
     """``a + b mod P`` of canonical values."""
     s = a + b
@@ -166,7 +161,7 @@ def _pow_m(x: Array, e: int) -> Array:
     bits = jnp.asarray([b == "1" for b in bin(e)[3:]])  # after the leading 1
 
     def step(i: Array, acc: Array) -> Array:
-        acc = _msq(acc)
+        acc = _mm(acc, acc)
         return jnp.where(bits[i], _mm(acc, x), acc)
 
     return lax.fori_loop(0, bits.shape[0], step, x)
@@ -306,8 +301,8 @@ def _external(s: Array, c: _P2Consts) -> Array:
 
 
 def _sbox(x: Array) -> Array:
-    x2 = _msq(x)
-    return _mm(_mm(x2, x), _msq(x2))
+    x2 = _mm(x, x)
+    return _mm(_mm(x2, x), _mm(x2, x2))
 
 
 def _column(values: Sequence[int], ndim: int) -> np.ndarray:
