@@ -71,8 +71,7 @@ U32 = np.uint32
 _P = U32(P)
 _2P = U32(2 * P)
 _M16 = U32(0xFFFF)
-_NPINV = np.uint64(-pow(P, -1, 1 << 32) % (1 << 32))  # P·NPINV ≡ −1 (mod 2^32)
-_LO32 = np.uint64(0xFFFFFFFF)
+_NPINV = U32(-pow(P, -1, 1 << 32) % (1 << 32))  # P·NPINV ≡ −1 (mod 2^32)
 _CPU_CHUNK = 1 << 10  # lanes a hash state loop runs on at a time on the CPU (24 × 4 KiB)
 _R2 = MONT_R * MONT_R % P  # Montgomery product by R^2: canonical → Montgomery form
 _ONE_M = MONT_R  # 1 in Montgomery form
@@ -121,8 +120,8 @@ def _wide(a: Array | np.ndarray) -> Array:
 
 def _reduce_mont(t: Array) -> Array:
     """``t·2^-32 mod P``, canonical, for a ``uint64`` value below ``P·2^32``."""
-    m = ((t & _LO32) * _NPINV) & _LO32  # t + m·P ≡ 0 (mod 2^32)
-    r = ((t + m * _wide(_P)) >> 32).astype(jnp.uint32)  # below 2P
+    m = t.astype(jnp.uint32) * _NPINV  # t + m·P ≡ 0 (mod 2^32); a 32-bit product
+    r = ((t + _wide(m) * _wide(_P)) >> 32).astype(jnp.uint32)  # below 2P
     return jnp.minimum(r, r - _P)
 
 
@@ -459,14 +458,17 @@ def _sha_hash_pairs(left: Array, right: Array) -> Array:
 # -- NTT --------------------------------------------------------------------------
 
 
-def _stage_table(log_n: int, inverse: bool) -> np.ndarray:
+def _stage_table(log_n: int, inverse: bool, bit_reversed: bool = False) -> np.ndarray:
     """Host: the radix-2 twiddles of every pass of a size-``2^log_n`` NTT, contiguous and in
-    Montgomery form: ``ω_{2h}^i`` at ``h − 1 + i`` for ``i < h < 2^log_n``.
+    Montgomery form: ``ω_{2h}^i`` at ``h − 1 + i`` for ``i < h < 2^log_n``, each run of ``h``
+    in bit-reversed order of ``i`` if ``bit_reversed``.
 
     (Strided views of one ``ω_n^i`` table would make XLA gather them element by element.)
     """
     rou = ROU_REV if inverse else ROU_FWD
     parts = [powers(rou[lg + 1], 1 << lg) for lg in range(log_n)]
+    if bit_reversed:
+        parts = [part[bit_reverse_indices(lg)] for lg, part in enumerate(parts)]
     return _mont(np.concatenate(parts)) if parts else np.zeros(0, U32)
 
 
@@ -506,16 +508,20 @@ def _dif(x: Array, table: Array, scale: Array) -> Array:
     return x
 
 
-def _dit(x: Array, table: Array, h: int = 1) -> Array:
-    """Radix-2 DIT passes of half-sizes ``h, 2h, …, n/2`` along the last axis of ``(batch, n)``.
+def _gs(x: Array, table: Array, h: int) -> Array:
+    """Gentleman–Sande passes of half-sizes ``h, 2h, …, n/2`` along the last axis of
+    ``(batch, n)``: bit-reversed in (from ``h = 1``), natural out.
 
-    From ``h = 1``: bit-reversed in, natural out.
+    The pass of half-size ``h`` takes ``(a, b) → (a + b, (a − b)·ζ)`` with one twiddle a
+    block, ``ζ_m = ω_{n/h}^{bitrev(m)}`` (``table`` from ``_stage_table(…, bit_reversed=True)``).
+    Unlike Cooley–Tukey's ``(a + ζb, a − ζb)``, neither output shares a product with the
+    other, so XLA, which computes each output element on its own, multiplies once a pair.
     """
     batch, n = x.shape
     while h < n:
         a, b = _butterfly_view(x, h)
-        t = _mm(b, _stage(table, h)) if h > 1 else b
-        x = jnp.stack([_add(a, t), _sub(a, t)], axis=2).reshape(batch, n)
+        d = _mm(_sub(a, b), _stage(table, n // (2 * h))[:, None])
+        x = jnp.stack([_add(a, b), d], axis=2).reshape(batch, n)
         h *= 2
     return x
 
@@ -524,12 +530,17 @@ def _eval(x: Array, table: Array, blowup: int) -> Array:
     """Bit-reversed coefficients ``(batch, n)`` → evaluations on ``⟨ω_{blowup·n}⟩``.
 
     Zero-padded to ``blowup·n`` and bit-reversed, coefficient ``j`` sits at ``blowup·j``
-    with zeros between, and the first ``log2(blowup)`` DIT passes only copy it: repeat
-    each coefficient ``blowup`` times and start at half-size ``blowup``.
+    with zeros between, and the first ``log2(blowup)`` passes meet zero partners,
+    ``(a, 0) → (a, a·ζ)``: they build the padded array from ``x`` directly.
     """
     batch, n = x.shape
-    x = jnp.broadcast_to(x[:, :, None], (batch, n, blowup)).reshape(batch, n * blowup)
-    return _dit(x, table, blowup)
+    big = n * blowup
+    y, h = x[:, :, None], 1
+    while h < blowup:
+        zeta = _stage(table, big // (2 * h))[:: blowup // (2 * h)]  # the twiddle of each a
+        y = jnp.concatenate([y, _mm(y, zeta[:, None])], axis=2)
+        h *= 2
+    return _gs(y.reshape(batch, big), table, blowup)
 
 
 @_kernel("interpolate")
@@ -920,8 +931,9 @@ class JaxBackend(Backend):
             table = self._tables[key] = jax.device_put(make())
         return table
 
-    def _stages(self, log_n: int, inverse: bool) -> Array:
-        return self._table(("stages", log_n, inverse), lambda: _stage_table(log_n, inverse))
+    def _stages(self, log_n: int, inverse: bool, bit_reversed: bool = False) -> Array:
+        key = ("stages", log_n, inverse, bit_reversed)
+        return self._table(key, lambda: _stage_table(log_n, inverse, bit_reversed))
 
     def _shift(self, log_n: int, scale: int) -> Array:
         """``scale·3^bitrev(k)`` (Montgomery form) for ``k < n``."""
@@ -1005,7 +1017,7 @@ class JaxBackend(Backend):
 
     def evaluate(self, coeffs: Array, blowup: int = 1) -> Array:
         log_big = (coeffs.shape[-1] * blowup).bit_length() - 1
-        return _evaluate(coeffs, self._stages(log_big, False), blowup)
+        return _evaluate(coeffs, self._stages(log_big, False, True), blowup)
 
     def zk_shift(self, coeffs: Array) -> Array:
         return _zk_shift(coeffs, self._shift(coeffs.shape[-1].bit_length() - 1, 1))
@@ -1017,7 +1029,7 @@ class JaxBackend(Backend):
         return _lde(
             values,
             self._stages(log_n, True),
-            self._stages(log_big, False),
+            self._stages(log_big, False, True),
             blowup,
             self._shift(log_n, pow(n, P - 2, P)),
         )
