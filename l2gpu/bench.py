@@ -92,10 +92,11 @@ def _cases(be: backends.Backend, log_n: int) -> list[tuple[str, str, str, int, C
         ("sha-256 compress", f"2^{log_n}", "compr/s", n, lambda: be.sha256_compress(state, block))
     )
     matrix = be.asarray(rng.integers(0, P, (16, n), dtype=np.uint32))
+    for name in ("poseidon2", "sha-256"):  # a row of 16 elements: one SHA-256 compression
+        hashes = get_suite(name)
+        call = lambda s=hashes: s.hash_rows(be, matrix)  # noqa: E731
+        cases.append((f"row hash {name}", f"2^{log_n}x16", "rows/s", n, call))
     suite = get_suite("poseidon2")
-    cases.append(
-        ("row hash poseidon2", f"2^{log_n}x16", "rows/s", n, lambda: suite.hash_rows(be, matrix))
-    )
     cases.append(
         (
             "merkle commit poseidon2",
