@@ -19,8 +19,9 @@ structure of Poseidon2 (``S-box(M_EXT·u + rc)``, the partial rounds) and of SHA
 loops whose carries are stored. NTTs are radix-2 passes over reshaped views with
 contiguous per-pass twiddle tables on the device: interpolation is decimation in
 frequency (natural in, bit-reversed out, the ``1/n`` or coset scale folded into the last
-pass); evaluation repeats each bit-reversed coefficient ``blowup`` times and runs the
-``log n`` decimation-in-time passes that remain.
+pass); evaluation runs Gentleman–Sande passes on the bit-reversed coefficients (natural
+out, one product a pair where Cooley–Tukey's shared one would be computed twice), the
+first ``log2(blowup)`` of them building the zero-padded input as they go.
 
 Caching. Each kernel is one ``jax.jit`` function; its static arguments are hashable
 values (Poseidon2 constants, blowups, shifts) and its tables are cached device arrays
